@@ -68,8 +68,8 @@ public final class ModelStats {
         return new ModelStats(config);
     }
 
-    // Every layer has the same shape while LlamaConfig has one head_dim and one intermediate_size;
-    // the per-layer list is the place where differing layers will show up.
+    // Every layer has the same shape because LlamaConfig has one head_dim and one intermediate_size.
+    // Layers with differing shapes would show up in the per-layer list.
     private static LayerStats layerStats(LlamaConfig c, int index) {
         long hidden = c.hiddenSize();
         long attention = c.attentionWidth();
