@@ -12,12 +12,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /**
  * The shape and hyperparameters of a Hugging Face Llama model, read from and written to its
@@ -367,9 +371,10 @@ public final class LlamaConfig {
         b.numKeyValueHeads = f.optionalInteger("num_key_value_heads");
         b.headDim = f.optionalInteger("head_dim");
         b.mhaInterSize = f.optionalInteger("mha_inter_size");
-        b.bosTokenIds = f.optionalIntOrList("bos_token_id", new int[] {1});
+        // An absent token id takes the transformers default; an explicit null means the model has none.
+        b.bosTokenIds = isNull(root, "bos_token_id") ? new int[0] : f.optionalIntOrList("bos_token_id", new int[] {1});
         b.bosIsList = f.has("bos_token_id") && f.get("bos_token_id").isArray();
-        b.eosTokenIds = f.optionalIntOrList("eos_token_id", new int[] {2});
+        b.eosTokenIds = isNull(root, "eos_token_id") ? new int[0] : f.optionalIntOrList("eos_token_id", new int[] {2});
         b.eosIsList = f.has("eos_token_id") && f.get("eos_token_id").isArray();
         if (f.has("rope_kept_frequencies")) {
             b.ropeKeptFrequencies = RopeKeptFrequencies.parse(f.get("rope_kept_frequencies"), source);
@@ -429,7 +434,14 @@ public final class LlamaConfig {
         return node;
     }
 
+    private static boolean isNull(ObjectNode root, String field) {
+        return root.has(field) && root.get(field).isNull();
+    }
+
     private static JsonNode tokenIds(int[] ids, boolean asList) {
+        if (!asList && ids.length == 0) {
+            return JsonNodeFactory.instance.nullNode();
+        }
         if (!asList && ids.length == 1) {
             return JsonNodeFactory.instance.numberNode(ids[0]);
         }
@@ -464,8 +476,15 @@ public final class LlamaConfig {
         Path temp = null;
         try {
             Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
-            Files.writeString(temp, toJsonString(), StandardCharsets.UTF_8);
+            // Not Files.createTempFile, which would give the final file mode 0600 instead of the umask default.
+            temp = dir.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer bytes = ByteBuffer.wrap(toJsonString().getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+                channel.force(true);
+            }
             try {
                 Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -587,12 +606,12 @@ public final class LlamaConfig {
         return initializerRange;
     }
 
-    /** Returns the beginning-of-sequence token ids (usually one). */
+    /** Returns the beginning-of-sequence token ids: usually one, none when the config stores null. */
     public int[] bosTokenIds() {
         return bosTokenIds.clone();
     }
 
-    /** Returns the end-of-sequence token ids; Llama 3 instruct models list several. */
+    /** Returns the end-of-sequence token ids: Llama 3 instruct models list several, none when the config stores null. */
     public int[] eosTokenIds() {
         return eosTokenIds.clone();
     }

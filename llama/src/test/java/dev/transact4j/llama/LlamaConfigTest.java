@@ -508,6 +508,30 @@ class LlamaConfigTest {
     }
 
     @Test
+    void nullTokenIdsMeanNone() throws IOException {
+        ObjectNode json = resourceJson("tinyllama-1.1b");
+        json.putNull("bos_token_id");
+        json.remove("eos_token_id");
+        LlamaConfig c = LlamaConfig.parse(json.toString(), "null-bos");
+
+        assertArrayEquals(new int[0], c.bosTokenIds());
+        assertArrayEquals(new int[] {2}, c.eosTokenIds(), "absent eos takes the transformers default");
+        assertTrue(c.toJson().get("bos_token_id").isNull());
+        assertEquals(c, LlamaConfig.parse(c.toJsonString(), "null-bos written"));
+    }
+
+    @Test
+    void savedFileGetsDefaultPermissions() throws IOException {
+        Path file = LlamaConfig.tiny().save(dir.resolve("saved.json"));
+        Path plain = Files.writeString(dir.resolve("plain.json"), "{}");
+
+        if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file),
+                    "the file gets the umask default, not the 0600 of a temporary file");
+        }
+    }
+
+    @Test
     void tokenIdsOutsideVocabularyAreRejected() throws IOException {
         String m = failure("eos", json -> json.putArray("eos_token_id").add(2).add(32000));
         assertContains(m, "eos_token_id 32000 is outside the vocabulary [0, 32000)");
