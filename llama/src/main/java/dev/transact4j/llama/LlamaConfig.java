@@ -41,9 +41,15 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code mha_inter_size}: the attention's inner width, {@code num_attention_heads * head_dim},
  *       which differs from {@code hidden_size} once heads or head dimensions are pruned. The pruned
- *       config also writes {@code head_dim}, so transformers builds the same projections.</li>
+ *       config also writes {@code head_dim}, so transformers builds the same projections. NOTE:
+ *       transformers 5.18 still requires hidden_size to be a multiple of num_attention_heads, so it
+ *       loads a head-pruned config only when the remaining head count divides hidden_size.</li>
  *   <li>{@code rope_kept_frequencies}: see {@link RopeKeptFrequencies}.</li>
  * </ul>
+ *
+ * <p>Both rotary layouts are read: {@code rope_theta} and {@code rope_scaling} at the top level
+ * (transformers 4), or one {@code rope_parameters} object (transformers 5, which also renames
+ * {@code torch_dtype} to {@code dtype}). A config is written back in the layout it was read in.
  *
  * <p>Fields this class does not interpret ({@code architectures}, {@code model_type},
  * {@code transformers_version}, ...) are kept and written back unchanged. Every invalid value is
@@ -59,7 +65,7 @@ public final class LlamaConfig {
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "mha_inter_size",
             "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "tie_word_embeddings",
             "attention_bias", "mlp_bias", "hidden_act", "initializer_range", "bos_token_id", "eos_token_id",
-            "pad_token_id", "torch_dtype", "rope_kept_frequencies");
+            "pad_token_id", "torch_dtype", "rope_kept_frequencies", "rope_parameters");
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final int vocabSize;
@@ -86,6 +92,8 @@ public final class LlamaConfig {
     private final boolean eosIsList;
     private final Integer padTokenId;
     private final String torchDtype;
+    private final boolean dtypeField;
+    private final boolean ropeParametersLayout;
     private final RopeKeptFrequencies ropeKeptFrequencies;
     private final Map<String, JsonNode> extraFields;
 
@@ -111,6 +119,8 @@ public final class LlamaConfig {
         eosIsList = b.eosIsList;
         padTokenId = b.padTokenId;
         torchDtype = b.torchDtype;
+        dtypeField = b.dtypeField;
+        ropeParametersLayout = b.ropeParametersLayout;
         ropeKeptFrequencies = b.ropeKeptFrequencies;
         extraFields = Collections.unmodifiableMap(copyOf(b.extraFields));
 
@@ -204,11 +214,6 @@ public final class LlamaConfig {
         if (partial != null && !(partial.isNumber() && partial.doubleValue() == 1.0)) {
             throw new IllegalArgumentException(source + ": partial_rotary_factor is " + partial
                     + " but transact4j rotates the whole head (factor 1.0). Remove the field or use a model without it.");
-        }
-        if (extraFields.containsKey("rope_parameters")) {
-            // TODO: read the transformers 5 layout, which moves rope_theta and the scaling into rope_parameters.
-            throw new IllegalArgumentException(source + ": field 'rope_parameters' (the transformers 5 layout) is not "
-                    + "supported yet. Move its rope_theta to the top level and its other entries to 'rope_scaling'.");
         }
     }
 
@@ -327,7 +332,7 @@ public final class LlamaConfig {
     /**
      * Parses config.json text. {@code source} names the origin (usually the file path) in error messages.
      *
-     * @throws IllegalArgumentException when the text is not valid JSON or holds an invalid config
+     * @throws IllegalArgumentException when the text is not valid JSON or contains an invalid config
      */
     public static LlamaConfig parse(String json, String source) {
         JsonNode root;
@@ -359,15 +364,21 @@ public final class LlamaConfig {
                 .maxPositionEmbeddings(f.requireInt("max_position_embeddings",
                         "Set it to the context length the model was trained for, such as 4096."))
                 .rmsNormEps(f.optionalDouble("rms_norm_eps", 1e-6))
-                .ropeTheta(f.optionalDouble("rope_theta", 10000.0))
-                .ropeScaling(RopeScaling.parse(f.get("rope_scaling"), source))
                 .tieWordEmbeddings(f.optionalBoolean("tie_word_embeddings", false))
                 .attentionBias(f.optionalBoolean("attention_bias", false))
                 .mlpBias(f.optionalBoolean("mlp_bias", false))
                 .hiddenAct(f.optionalString("hidden_act", "silu"))
                 .initializerRange(f.optionalDouble("initializer_range", 0.02))
-                .padTokenId(f.optionalInteger("pad_token_id"))
-                .torchDtype(f.optionalString("torch_dtype", null));
+                .padTokenId(f.optionalInteger("pad_token_id"));
+        readRope(b, f, source);
+
+        // transformers 5 writes the weight dtype as "dtype"; earlier versions as "torch_dtype".
+        if (f.has("torch_dtype") || !f.has("dtype")) {
+            b.torchDtype(f.optionalString("torch_dtype", null));
+        } else {
+            b.torchDtype(f.optionalString("dtype", null));
+            b.dtypeField = true;
+        }
         b.numKeyValueHeads = f.optionalInteger("num_key_value_heads");
         b.headDim = f.optionalInteger("head_dim");
         b.mhaInterSize = f.optionalInteger("mha_inter_size");
@@ -380,11 +391,35 @@ public final class LlamaConfig {
             b.ropeKeptFrequencies = RopeKeptFrequencies.parse(f.get("rope_kept_frequencies"), source);
         }
         root.fields().forEachRemaining(entry -> {
-            if (!KNOWN_FIELDS.contains(entry.getKey())) {
+            if (!KNOWN_FIELDS.contains(entry.getKey()) && !(b.dtypeField && entry.getKey().equals("dtype"))) {
                 b.extraFields.put(entry.getKey(), entry.getValue());
             }
         });
         return new LlamaConfig(b, source);
+    }
+
+    /**
+     * Reads rope_theta and the scaling from either layout: top-level {@code rope_theta} and
+     * {@code rope_scaling} (transformers 4), or one {@code rope_parameters} object that contains
+     * rope_theta, rope_type and the scaling fields (transformers 5). The layout read is the one written.
+     */
+    private static void readRope(Builder b, ConfigFields f, String source) {
+        if (!f.has("rope_parameters")) {
+            b.ropeTheta(f.optionalDouble("rope_theta", 10000.0));
+            b.ropeScaling(RopeScaling.parse(f.get("rope_scaling"), source, "rope_scaling"));
+            return;
+        }
+        if (f.has("rope_scaling")) {
+            throw new IllegalArgumentException(source + ": both 'rope_scaling' and 'rope_parameters' are set. Keep "
+                    + "one: rope_parameters (transformers 5) replaces rope_scaling and rope_theta.");
+        }
+        JsonNode parameters = f.get("rope_parameters");
+        RopeScaling scaling = RopeScaling.parse(parameters, source, "rope_parameters");
+        ConfigFields inner = new ConfigFields((ObjectNode) parameters, source, "rope_parameters.");
+        double topLevelTheta = f.optionalDouble("rope_theta", 10000.0);
+        b.ropeTheta(inner.optionalDouble("rope_theta", topLevelTheta));
+        b.ropeScaling(scaling);
+        b.ropeParametersLayout = true;
     }
 
     /**
@@ -396,6 +431,7 @@ public final class LlamaConfig {
     public ObjectNode toJson() {
         JsonNodeFactory json = JsonNodeFactory.instance;
         Map<String, JsonNode> fields = new TreeMap<>(copyOf(extraFields));
+
         fields.put("vocab_size", json.numberNode(vocabSize));
         fields.put("hidden_size", json.numberNode(hiddenSize));
         fields.put("intermediate_size", json.numberNode(intermediateSize));
@@ -408,27 +444,39 @@ public final class LlamaConfig {
         if (writeMhaInterSize) {
             fields.put("mha_inter_size", json.numberNode(attentionWidth()));
         }
+
         fields.put("max_position_embeddings", json.numberNode(maxPositionEmbeddings));
         fields.put("rms_norm_eps", json.numberNode(rmsNormEps));
-        fields.put("rope_theta", json.numberNode(ropeTheta));
+
         JsonNode scaling = ropeScaling.toJson();
-        fields.put("rope_scaling", scaling == null ? json.nullNode() : scaling);
+        if (ropeParametersLayout) {
+            ObjectNode parameters = scaling == null ? json.objectNode().put("rope_type", "default") : (ObjectNode) scaling;
+            parameters.put("rope_theta", ropeTheta);
+            fields.put("rope_parameters", parameters);
+        } else {
+            fields.put("rope_theta", json.numberNode(ropeTheta));
+            fields.put("rope_scaling", scaling == null ? json.nullNode() : scaling);
+        }
+
         fields.put("tie_word_embeddings", json.booleanNode(tieWordEmbeddings));
         fields.put("attention_bias", json.booleanNode(attentionBias));
         fields.put("mlp_bias", json.booleanNode(mlpBias));
         fields.put("hidden_act", json.textNode(hiddenAct));
         fields.put("initializer_range", json.numberNode(initializerRange));
+
         fields.put("bos_token_id", tokenIds(bosTokenIds, bosIsList));
         fields.put("eos_token_id", tokenIds(eosTokenIds, eosIsList));
         if (padTokenId != null) {
             fields.put("pad_token_id", json.numberNode(padTokenId));
         }
+
         if (torchDtype != null) {
-            fields.put("torch_dtype", json.textNode(torchDtype));
+            fields.put(dtypeField ? "dtype" : "torch_dtype", json.textNode(torchDtype));
         }
         if (ropeKeptFrequencies != null) {
             fields.put("rope_kept_frequencies", ropeKeptFrequencies.toJson());
         }
+
         ObjectNode node = json.objectNode();
         node.setAll(fields);
         return node;
@@ -576,7 +624,10 @@ public final class LlamaConfig {
         return ropeTheta;
     }
 
-    /** Returns {@code rope_scaling}; {@link RopeScaling#NONE} when the config has none. */
+    /**
+     * Returns {@code rope_scaling} (the scaling entries of {@code rope_parameters} in transformers 5);
+     * {@link RopeScaling#NONE} when the config has none.
+     */
     public RopeScaling ropeScaling() {
         return ropeScaling;
     }
@@ -621,7 +672,7 @@ public final class LlamaConfig {
         return padTokenId;
     }
 
-    /** Returns {@code torch_dtype}, the dtype of the stored weights (such as "bfloat16"), or null. */
+    /** Returns {@code torch_dtype} ({@code dtype} in transformers 5), the dtype of the stored weights, or null. */
     public String torchDtype() {
         return torchDtype;
     }
@@ -659,6 +710,8 @@ public final class LlamaConfig {
                 .padTokenId(padTokenId)
                 .torchDtype(torchDtype)
                 .ropeKeptFrequencies(ropeKeptFrequencies);
+        b.dtypeField = dtypeField;
+        b.ropeParametersLayout = ropeParametersLayout;
         b.headDim = writeHeadDim ? headDim : null;
         b.writeMhaInterSize = writeMhaInterSize;
         b.bosTokenIds = bosTokenIds.clone();
@@ -748,6 +801,8 @@ public final class LlamaConfig {
         private boolean eosIsList;
         private Integer padTokenId;
         private String torchDtype;
+        private boolean dtypeField;
+        private boolean ropeParametersLayout;
         private RopeKeptFrequencies ropeKeptFrequencies;
         private final Map<String, JsonNode> extraFields = new LinkedHashMap<>();
 

@@ -80,12 +80,12 @@ public final class RopeScaling {
 
     /** Returns linear scaling (position interpolation) by {@code factor}. */
     public static RopeScaling linear(double factor) {
-        return parse(base("linear").put("factor", factor), "rope_scaling");
+        return parse(base("linear").put("factor", factor), "rope_scaling", "rope_scaling");
     }
 
     /** Returns dynamic NTK scaling with {@code factor}. */
     public static RopeScaling dynamic(double factor) {
-        return parse(base("dynamic").put("factor", factor), "rope_scaling");
+        return parse(base("dynamic").put("factor", factor), "rope_scaling", "rope_scaling");
     }
 
     /** Returns Llama 3.1 scaling; Llama 3.1 itself uses factor 8, low 1, high 4, original length 8192. */
@@ -93,14 +93,14 @@ public final class RopeScaling {
             int originalMaxPositionEmbeddings) {
         ObjectNode node = base("llama3").put("factor", factor).put("low_freq_factor", lowFreqFactor)
                 .put("high_freq_factor", highFreqFactor).put("original_max_position_embeddings", originalMaxPositionEmbeddings);
-        return parse(node, "rope_scaling");
+        return parse(node, "rope_scaling", "rope_scaling");
     }
 
     /** Returns YaRN scaling with the default beta_fast 32, beta_slow 1 and attention factor. */
     public static RopeScaling yarn(double factor, int originalMaxPositionEmbeddings) {
         ObjectNode node = base("yarn").put("factor", factor)
                 .put("original_max_position_embeddings", originalMaxPositionEmbeddings);
-        return parse(node, "rope_scaling");
+        return parse(node, "rope_scaling", "rope_scaling");
     }
 
     private static ObjectNode base(String type) {
@@ -108,23 +108,29 @@ public final class RopeScaling {
     }
 
     /**
-     * Parses a {@code rope_scaling} value.
+     * Parses a {@code rope_scaling} value, or the {@code rope_parameters} value of the transformers 5
+     * layout, which has the same entries plus {@code rope_theta}.
      *
      * @param node the value, or null when the config has no such field
      * @param source the file name, shown in error messages
+     * @param fieldName the field the value was read from, shown in error messages
      * @throws IllegalArgumentException when the type is missing, unknown or unsupported, or a field
      *     the type needs is missing, has the wrong type or is out of range
      */
-    static RopeScaling parse(JsonNode node, String source) {
+    static RopeScaling parse(JsonNode node, String source, String fieldName) {
         if (node == null || node.isNull()) {
             return NONE;
         }
         if (!node.isObject()) {
-            throw new IllegalArgumentException(source + ": field 'rope_scaling' must be an object or null, found "
+            throw new IllegalArgumentException(source + ": field '" + fieldName + "' must be an object or null, found "
                     + node + ". Fix the value in the file.");
         }
         ObjectNode object = ((ObjectNode) node).deepCopy();
-        ConfigFields fields = new ConfigFields(object, source, "rope_scaling.");
+        ConfigFields fields = new ConfigFields(object, source, fieldName + ".");
+        if (fields.has("partial_rotary_factor") && fields.optionalDouble("partial_rotary_factor", 1.0) != 1.0) {
+            throw fields.invalid("partial_rotary_factor", "is " + fields.get("partial_rotary_factor")
+                    + " but transact4j rotates the whole head (factor 1.0). Use a model without partial rotation.");
+        }
         String typeName = fields.has("rope_type") ? fields.optionalString("rope_type", null)
                 : fields.optionalString("type", null);
         if (typeName == null) {

@@ -154,7 +154,7 @@ class LlamaConfigTest {
     @Test
     void roundTripKeepsEveryField() throws IOException {
         for (String name : List.of("llama-2-7b", "llama-3.1-8b-instruct", "tinyllama-1.1b", "smollm-135m",
-                "yarn-llama-2-7b-64k", "pruned-rope-keep")) {
+                "yarn-llama-2-7b-64k", "pruned-rope-keep", "llama-3.2-1b-transformers5")) {
             ObjectNode original = resourceJson(name);
             LlamaConfig c = LlamaConfig.load(dir.resolve(name));
             Path out = c.save(dir.resolve(name + "-copy.json"));
@@ -538,12 +538,66 @@ class LlamaConfigTest {
     }
 
     @Test
-    void unsupportedRopeLayoutsAreRejected() throws IOException {
+    void partialRotaryFactorIsRejected() throws IOException {
         String m = failure("partial", json -> json.put("partial_rotary_factor", 0.5));
         assertContains(m, "partial_rotary_factor is 0.5 but transact4j rotates the whole head");
 
-        m = failure("v5", json -> json.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 1e4));
-        assertContains(m, "'rope_parameters' (the transformers 5 layout) is not supported");
+        m = failure("partial-v5", json -> json.putObject("rope_parameters").put("rope_type", "default")
+                .put("rope_theta", 1e4).put("partial_rotary_factor", 0.5));
+        assertContains(m, "field 'rope_parameters.partial_rotary_factor' is 0.5");
+    }
+
+    @Test
+    void parsesTransformers5Layout() throws IOException {
+        LlamaConfig c = LlamaConfig.load(resourceModel("llama-3.2-1b-transformers5"));
+
+        assertEquals(500000.0, c.ropeTheta());
+        assertEquals(RopeScaling.Type.LLAMA3, c.ropeScaling().type());
+        assertEquals(32.0, c.ropeScaling().factor(c.maxPositionEmbeddings()));
+        assertEquals(8192, c.ropeScaling().originalMaxPositionEmbeddings(c.maxPositionEmbeddings()));
+        assertEquals("bfloat16", c.torchDtype());
+        assertEquals(64, c.headDim());
+        assertTrue(c.tieWordEmbeddings());
+        assertFalse(c.extraFields().containsKey("dtype"), "dtype is read, not kept as an extra field");
+
+        ObjectNode written = c.toJson();
+        assertFalse(written.has("rope_scaling"), "the layout read is the layout written");
+        assertFalse(written.has("rope_theta"));
+        assertFalse(written.has("torch_dtype"));
+        assertEquals("bfloat16", written.get("dtype").asText());
+        assertEquals(500000.0, written.get("rope_parameters").get("rope_theta").asDouble());
+    }
+
+    @Test
+    void transformers5ThetaChangeIsWritten() {
+        ObjectNode json = JsonNodeFactory.instance.objectNode().put("vocab_size", 10).put("hidden_size", 8)
+                .put("intermediate_size", 16).put("num_hidden_layers", 1).put("num_attention_heads", 2)
+                .put("max_position_embeddings", 64);
+        json.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 10000.0);
+        LlamaConfig c = LlamaConfig.parse(json.toString(), "v5").toBuilder().ropeTheta(50000.0).build();
+
+        assertTrue(c.ropeScaling().isNone());
+        assertEquals(50000.0, c.toJson().get("rope_parameters").get("rope_theta").asDouble());
+        assertEquals(50000.0, LlamaConfig.parse(c.toJsonString(), "v5 written").ropeTheta());
+    }
+
+    @Test
+    void bothRopeLayoutsAreRejected() throws IOException {
+        String m = failure("both", json -> {
+            json.putObject("rope_scaling").put("rope_type", "linear").put("factor", 2.0);
+            json.putObject("rope_parameters").put("rope_type", "default").put("rope_theta", 1e4);
+        });
+        assertContains(m, "both 'rope_scaling' and 'rope_parameters' are set");
+
+        LlamaConfig nullScaling = LlamaConfig.parse(resourceJson("tinyllama-1.1b").set("rope_parameters",
+                JsonNodeFactory.instance.objectNode().put("rope_type", "default").put("rope_theta", 1e4)).toString(), "n");
+        assertTrue(nullScaling.ropeScaling().isNone(), "a null rope_scaling beside rope_parameters is accepted");
+
+        m = failure("v5-type", json -> {
+            json.remove("rope_scaling");
+            json.putObject("rope_parameters").put("rope_type", "spiral");
+        });
+        assertContains(m, "field 'rope_parameters.rope_type' is 'spiral', an unknown rotary scaling type");
     }
 
     @Test

@@ -50,6 +50,8 @@ class ModelStatsTest {
         assertEquals(1_100_048_384L, ModelStats.of(resource("tinyllama-1.1b")).totalParameters(), "TinyLlama-1.1B");
         assertEquals(8_030_261_248L, ModelStats.of(resource("llama-3.1-8b-instruct")).totalParameters(), "Llama-3.1-8B");
         assertEquals(134_515_008L, ModelStats.of(resource("smollm-135m")).totalParameters(), "SmolLM-135M, tied");
+        assertEquals(1_235_814_400L, ModelStats.of(resource("llama-3.2-1b-transformers5")).totalParameters(),
+                "Llama-3.2-1B, tied");
     }
 
     @Test
