@@ -737,7 +737,8 @@ public final class LlamaConfig {
 
     /**
      * Returns a copy with another attention geometry, as after pruning heads or head dimensions.
-     * The new inner width {@code heads * headDim} is written as {@code mha_inter_size}.
+     * The new inner width {@code heads * headDim} is written as {@code mha_inter_size}. When the
+     * head_dim changes, set a matching {@code rope_kept_frequencies} through {@link #toBuilder()}.
      */
     public LlamaConfig withAttentionHeads(int numAttentionHeads, int numKeyValueHeads, int headDim) {
         Builder b = toBuilder().numAttentionHeads(numAttentionHeads).numKeyValueHeads(numKeyValueHeads).headDim(headDim);
@@ -900,6 +901,16 @@ public final class LlamaConfig {
         public Builder bosTokenId(int value) {
             bosTokenIds = new int[] {value};
             bosIsList = false;
+            return this;
+        }
+
+        /** Sets several beginning-of-sequence tokens, written as a list. */
+        public Builder bosTokenIds(int... values) {
+            if (values.length == 0) {
+                throw new IllegalArgumentException("bos_token_id list is empty; give at least one token id");
+            }
+            bosTokenIds = values.clone();
+            bosIsList = true;
             return this;
         }
 

@@ -296,6 +296,22 @@ class LlamaConfigTest {
     }
 
     @Test
+    void builderTokenIdForms() {
+        LlamaConfig c = LlamaConfig.tiny().toBuilder().bosTokenIds(5).eosTokenIds(6, 7).padTokenId(0).build();
+        ObjectNode json = c.toJson();
+
+        assertTrue(json.get("bos_token_id").isArray(), "a list stays a list even with one id");
+        assertEquals(5, json.get("bos_token_id").get(0).asInt());
+        assertEquals(2, json.get("eos_token_id").size());
+        assertEquals(0, json.get("pad_token_id").asInt());
+        assertEquals(6, LlamaConfig.tiny().toBuilder().eosTokenId(6).build().toJson().get("eos_token_id").asInt());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LlamaConfig.tiny().toBuilder().eosTokenId(8192).build());
+        assertTrue(e.getMessage().startsWith("LlamaConfig: eos_token_id 8192 is outside the vocabulary [0, 8192)"),
+                e.getMessage());
+    }
+
+    @Test
     void builderRejectsKnownExtraField() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LlamaConfig.builder().extraField("hidden_size", JsonNodeFactory.instance.numberNode(3)));
