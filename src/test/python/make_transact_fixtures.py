@@ -48,10 +48,10 @@ MODELS = {
             "num_attention_heads": 4, "num_key_value_heads": 4, "head_dim": 8,
             "mha_inter_size": 32},
     # Grouped-query attention: 6 query heads in 3 groups of 2, head_dim 6, so the inner width (36)
-    # differs from hidden_size (16).
+    # differs from hidden_size (16). Projection biases, so the cuts of bias rows are checked too.
     "gqa": {"vocab_size": 41, "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 3,
             "num_attention_heads": 6, "num_key_value_heads": 3, "head_dim": 6,
-            "mha_inter_size": 36},
+            "mha_inter_size": 36, "attention_bias": True, "mlp_bias": True},
 }
 
 # name -> model, scorer, attention mode, rope mode, target (mha width, mlp width, layers), shots
@@ -223,6 +223,32 @@ def prune_layer(cfg, params, p, plan):
         params[p + name + ".weight"] = params[p + name + ".weight"][:, index]
 
 
+def masked_logits(cfg, params, plans, ids):
+    """Logits of the unpruned model with the dims that a one-shot head-dim plan drops zeroed.
+
+    Zeroed q, k and v rows and o columns contribute nothing, and scaling the kept q rows by
+    sqrt(old / new head_dim) restores the pruned model's attention scale. With rope=keep every kept
+    pair still rotates with its own frequency, so these logits must equal the pruned model's.
+    """
+    heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], llama.head_dim(cfg)
+    group = heads // kv_heads
+    masked = dict(params)
+    for i, plan in enumerate(plans):
+        p = f"model.layers.{i}.self_attn."
+        new_dim = plan["head_dims"].shape[1]
+        keep_kv = torch.zeros(kv_heads * dim, dtype=torch.float64)
+        for j, g in enumerate(plan["kv_heads"]):
+            keep_kv[g * dim + plan["head_dims"][j]] = 1.0
+        keep_q = keep_kv.view(kv_heads, 1, dim).expand(kv_heads, group, dim).reshape(-1)
+        masks = {"q_proj": keep_q * math.sqrt(dim / new_dim), "k_proj": keep_kv, "v_proj": keep_kv}
+        for name, mask in masks.items():
+            masked[p + name + ".weight"] = params[p + name + ".weight"] * mask[:, None]
+            if p + name + ".bias" in params:
+                masked[p + name + ".bias"] = params[p + name + ".bias"] * mask
+        masked[p + "o_proj.weight"] = params[p + "o_proj.weight"] * keep_q[None, :]
+    return forward(cfg, masked, ids)[0]
+
+
 def calibration_gradients(cfg, params, batches):
     gradients = []
     for ids in batches:
@@ -314,6 +340,11 @@ def run_scenario(name, models, batches):
     if rope != "keep":
         # the hooked forward agrees with the reference Llama on a pruned configuration
         torch.testing.assert_close(logits, llama.forward(cfg, params, batches[0]), rtol=1e-12, atol=1e-12)
+    if rope == "keep" and shots == 1:
+        # the kept pairs and their original frequencies make the pruned model a masked original
+        original_cfg, original_params = models[model_name]
+        torch.testing.assert_close(logits, masked_logits(original_cfg, original_params, plans, batches[0]),
+                                   rtol=1e-10, atol=1e-12)
     out["pruned.logits"] = logits.float()
 
     metadata = {"model": model_name, "scorer": scorer, "mode": mode, "rope": rope, "shots": shots,

@@ -85,6 +85,16 @@ class KeepPlannerTest {
     }
 
     @Test
+    void headScoreWeighsMaxByTenOverHeadDim() {
+        // head 0: mean 3 + (10 / 2) * max 3 = 18; head 1: mean 2 + 5 * max 4 = 22, though its mean is lower
+        ModelDims dims = ModelDims.of(4, 2, 2, 2, 1, 1);
+        ChannelScores scores = new ChannelScores(new double[][] {{3, 3, 0, 4}}, new double[][] {{1}});
+        KeepPlan plan = KeepPlanner.plan(dims, scores, PruneTarget.heads(2, 1));
+
+        assertArrayEquals(new int[] {1}, plan.layers().get(0).queryHeads());
+    }
+
+    @Test
     void tiesRankLowerIndexFirst() {
         ModelDims dims = ModelDims.of(8, 4, 4, 2, 5, 1);
         ChannelScores scores = new ChannelScores(new double[][] {{1, 1, 2, 2, 1, 1, 2, 2}}, new double[][] {{3, 1, 3, 1, 3}});
