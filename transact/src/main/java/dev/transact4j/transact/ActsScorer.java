@@ -17,7 +17,7 @@ import java.util.Arrays;
  */
 public final class ActsScorer implements ChannelScorer {
 
-    /** Which transitional activation an observation belongs to. */
+    /** The transitional activation an observation belongs to. */
     public enum Module {
         /** The attention output before {@code o_proj}. */
         ATTENTION,

@@ -1,6 +1,6 @@
 package dev.transact4j.transact;
 
-/** How the attention's inner width is reduced. */
+/** The way pruning reduces the attention's inner width. */
 public enum AttentionPruning {
     /**
      * Remove whole heads (with grouped-query attention, whole groups of one kv head and its query

@@ -3,7 +3,7 @@ package dev.transact4j.transact;
 import java.util.Arrays;
 
 /**
- * What one kept layer keeps, as indices into the layer before the cut.
+ * The index sets one kept layer keeps, as indices into the layer before the cut.
  *
  * @param sourceLayer the layer's index before the cut (it is renumbered to its position among the kept layers)
  * @param queryHeads  kept query heads, ascending; with grouped-query attention, whole groups
@@ -59,20 +59,40 @@ public record LayerKeep(int sourceLayer, int[] queryHeads, int[] kvHeads, int[][
         return 31 * h + Arrays.deepHashCode(frequencies);
     }
 
+    /** Returns a multi-line summary; index lists longer than {@value #MAX_LISTED} are shortened. */
     @Override
     public String toString() {
         StringBuilder out = new StringBuilder();
-        out.append("layer ").append(sourceLayer).append(": query heads ").append(Arrays.toString(queryHeads));
-        out.append(", kv heads ").append(Arrays.toString(kvHeads));
+        out.append("layer ").append(sourceLayer).append(": query heads ").append(list(queryHeads));
+        out.append(", kv heads ").append(list(kvHeads));
         out.append("\n    head dims per kv head:");
         for (int j = 0; j < headDims.length; j++) {
-            out.append(' ').append(kvHeads[j]).append('=').append(Arrays.toString(headDims[j]));
+            out.append(' ').append(kvHeads[j]).append('=').append(list(headDims[j]));
         }
         out.append("\n    rotary frequencies per kv head:");
         for (int j = 0; j < frequencies.length; j++) {
-            out.append(' ').append(kvHeads[j]).append('=').append(Arrays.toString(frequencies[j]));
+            out.append(' ').append(kvHeads[j]).append('=').append(list(frequencies[j]));
         }
-        out.append("\n    mlp channels (").append(mlpChannels.length).append("): ").append(Arrays.toString(mlpChannels));
+        out.append("\n    mlp channels (").append(mlpChannels.length).append("): ").append(list(mlpChannels));
         return out.toString();
+    }
+
+    /** Maximum number of indices {@link #toString()} prints from one list; the JSON form has all. */
+    static final int MAX_LISTED = 24;
+
+    /** Lists up to {@link #MAX_LISTED} indices, or the first 16 and the last 4 of a longer list. */
+    static String list(int[] indices) {
+        if (indices.length <= MAX_LISTED) {
+            return Arrays.toString(indices);
+        }
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < 16; i++) {
+            out.append(indices[i]).append(", ");
+        }
+        out.append("... ").append(indices.length - 20).append(" more ...");
+        for (int i = indices.length - 4; i < indices.length; i++) {
+            out.append(", ").append(indices[i]);
+        }
+        return out.append(']').toString();
     }
 }

@@ -11,7 +11,7 @@ import java.util.Arrays;
 public record NamedArray(float[] data, int[] shape) {
 
     /**
-     * Checks that {@code data} holds exactly {@code product(shape)} values.
+     * Checks that {@code data} contains exactly {@code product(shape)} values.
      *
      * @throws IllegalArgumentException when a dimension is negative or the sizes differ
      */

@@ -1,6 +1,6 @@
 package dev.transact4j.transact;
 
-/** How rotary position embedding treats the dimensions that head-dimension pruning keeps. */
+/** The treatment of rotary position embedding for the dims that head-dimension pruning keeps. */
 public enum RopeMode {
     /**
      * Keep the top dimensions one by one, in ascending order, and rebuild the rotary frequencies

@@ -37,11 +37,11 @@ public final class StateDictSurgeon {
     }
 
     /**
-     * Cuts {@code state} as {@code plan} says.
+     * Cuts {@code state} to the channels and layers {@code plan} keeps.
      *
      * @throws IllegalArgumentException when a projection weight is missing, a tensor has a shape
      *                                  other than the plan expects (naming the tensor and both
-     *                                  shapes), or a layer holds a tensor the surgeon cannot cut
+     *                                  shapes), or a layer contains a tensor the surgeon cannot cut
      */
     public static Result apply(Map<String, NamedArray> state, KeepPlan plan) {
         ModelDims before = plan.before();

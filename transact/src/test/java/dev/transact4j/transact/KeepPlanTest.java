@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +57,16 @@ class KeepPlanTest {
         assertTrue(text.contains("heads 4 -> 3, kv heads 4 -> 3, head_dim 8 -> 8"), text);
         assertTrue(text.contains("mha width 32 -> 24 (requested 20)"), text);
         assertTrue(text.contains("layers 3 -> 3, kept [0, 1, 2]"), text);
-        assertTrue(text.contains("layer 0: query heads " + java.util.Arrays.toString(plan.layers().get(0).queryHeads())), text);
+        assertTrue(text.contains("layer 0: query heads " + Arrays.toString(plan.layers().get(0).queryHeads())), text);
+    }
+
+    @Test
+    void toStringShortensLongLists() {
+        int[] channels = new int[30];
+        Arrays.setAll(channels, i -> 2 * i);
+        assertEquals("[0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, ... 10 more ..., 52, 54, 56, 58]",
+                LayerKeep.list(channels));
+        assertEquals("[0, 2, 4]", LayerKeep.list(new int[] {0, 2, 4}));
     }
 
     @Test

@@ -78,14 +78,15 @@ class KeepPlannerTest {
             for (int g = 0; g < last.kvHeads(); g++) {
                 int[] frequencies = last.frequencies(layer, g);
                 assertEquals(1, frequencies.length);
-                assertTrue(frequencies[0] >= 0 && frequencies[0] < 3, Arrays.toString(frequencies));
+                assertTrue(frequencies[0] >= 0, Arrays.toString(frequencies));
+                assertTrue(frequencies[0] < 3, Arrays.toString(frequencies));
             }
         }
         assertNull(TransactFixtures.run("gqa_dim_recompute").shots().get(0).plan().after().keptFrequencies());
     }
 
     @Test
-    void headScoreWeighsMaxByTenOverHeadDim() {
+    void headScoreWeighsMax() {
         // head 0: mean 3 + (10 / 2) * max 3 = 18; head 1: mean 2 + 5 * max 4 = 22, though its mean is lower
         ModelDims dims = ModelDims.of(4, 2, 2, 2, 1, 1);
         ChannelScores scores = new ChannelScores(new double[][] {{3, 3, 0, 4}}, new double[][] {{1}});

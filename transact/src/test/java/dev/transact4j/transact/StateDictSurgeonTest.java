@@ -67,7 +67,7 @@ class StateDictSurgeonTest {
         LayerKeep keep = new LayerKeep(0, new int[] {0, 1}, new int[] {0}, new int[][] {{1, 0}}, new int[] {0, 2},
                 new int[][] {{0}});
         ModelDims after = ModelDims.of(3, 2, 1, 2, 2, 1);
-        // dims [1, 0] are not rotary pairs, so the plan must rebuild the frequencies (standard after dims)
+        // dims [1, 0] are not laid out as rotary pairs, so this plan rebuilds the frequencies
         KeepPlan plan = new KeepPlan(PruneTarget.headDims(4, 2, RopeMode.RECOMPUTE), dims, after, new int[] {0}, List.of(keep));
 
         Map<String, NamedArray> out = StateDictSurgeon.apply(state, plan).state();
@@ -128,7 +128,7 @@ class StateDictSurgeonTest {
         assertTrue(e.getMessage().contains("belongs to layer 3, but the plan's model has 3 layers"), e.getMessage());
     }
 
-    /** A vector whose entry i is i. */
+    /** Returns a vector whose entry i is i. */
     private static NamedArray vector(int n) {
         float[] data = new float[n];
         for (int i = 0; i < n; i++) {
@@ -137,7 +137,7 @@ class StateDictSurgeonTest {
         return new NamedArray(data, new int[] {n});
     }
 
-    /** A [rows, cols] matrix whose entry (r, c) is 100 * r + c. */
+    /** Returns a [rows, cols] matrix whose entry (r, c) is 100 * r + c. */
     private static NamedArray coded(int rows, int cols) {
         float[] data = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
