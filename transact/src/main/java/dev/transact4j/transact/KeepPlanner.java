@@ -70,6 +70,10 @@ public final class KeepPlanner {
     /**
      * Checks a target and scores against the model, with a message that names the value and the fix.
      *
+     * <p>A width that whole heads or groups cannot reach exactly is accepted and rounded up, as in
+     * TransAct; a target that rounds up to the current width removes no head, and the plan's
+     * {@code after} dimensions show it.
+     *
      * @throws IllegalArgumentException on the first invalid value
      */
     public static void validate(ModelDims dims, ChannelScores scores, PruneTarget target) {

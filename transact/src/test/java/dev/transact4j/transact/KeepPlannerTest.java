@@ -58,6 +58,15 @@ class KeepPlannerTest {
     }
 
     @Test
+    void targetRoundingToCurrentWidthRemovesNothing() {
+        // 28 channels over 6 heads need 5 dims each, rounded up to the current head_dim 6
+        KeepPlan plan = TransactFixtures.run("gqa_dim_keep_shots").shots().get(0).plan();
+        assertEquals(28, plan.target().nextMhaDim());
+        assertEquals(36, plan.mhaWidthReached());
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, plan.layers().get(0).headDims()[0]);
+    }
+
+    @Test
     void groupedQueryKeepsWholeGroups() {
         KeepPlan plan = TransactFixtures.run("gqa_groups").shots().get(0).plan();
         assertEquals(2, plan.after().groupSize());
