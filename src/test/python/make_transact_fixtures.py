@@ -79,7 +79,7 @@ def make_config(overrides):
 
 
 def rotary_tables(cfg, inv_freq, seq):
-    """cos and sin of shape [heads, seq, head_dim]; inv_freq is [kv_heads, head_dim / 2] or None."""
+    """Return cos and sin of shape [heads, seq, head_dim] for inv_freq [kv_heads, head_dim / 2] or None."""
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], llama.head_dim(cfg)
     if inv_freq is None:
         inv_freq = llama.inverse_frequencies(cfg).expand(kv_heads, dim // 2)
@@ -90,7 +90,7 @@ def rotary_tables(cfg, inv_freq, seq):
 
 
 def forward(cfg, params, input_ids, inv_freqs=None):
-    """Logits and the transitional activations [tokens, width] of every layer.
+    """Return the logits and the transitional activations [tokens, width] of every layer.
 
     inv_freqs: None for the standard rotary frequencies of cfg, else one [kv_heads, head_dim / 2]
     tensor per layer (each kv head and its query heads rotate with their own frequencies).
@@ -133,7 +133,7 @@ def forward(cfg, params, input_ids, inv_freqs=None):
 
 
 def acts_scores(per_batch_acts, layers):
-    """L2 norm per channel over all calibration tokens, from the float32-rounded activations."""
+    """Return the L2 norm per channel over all calibration tokens, from the float32-rounded activations."""
     scores = []
     for i in range(layers):
         pair = []
@@ -145,7 +145,7 @@ def acts_scores(per_batch_acts, layers):
 
 
 def taylor_scores(cfg, params, gradients):
-    """Per channel sum of (accumulated |grad|) * |weight|, from float32-rounded values."""
+    """Return the per-channel sum of (accumulated |grad|) * |weight|, from float32-rounded values."""
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], llama.head_dim(cfg)
     group = heads // kv_heads
     # query channel c = h * dim + d reads kv channel (h // group) * dim + d
@@ -173,7 +173,7 @@ def ascending_top(values, k):
 
 
 def plan_layer(cfg, attention_scores, mlp_scores, mode, rope, target_mha, target_mlp, frequencies):
-    """Kept indices of one layer; frequencies is [kv_heads, head_dim / 2] original indices."""
+    """Select the kept indices of one layer, given its [kv_heads, head_dim / 2] original frequency indices."""
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], llama.head_dim(cfg)
     group = heads // kv_heads
     plan = {}
@@ -206,7 +206,7 @@ def plan_layer(cfg, attention_scores, mlp_scores, mode, rope, target_mha, target
 
 
 def prune_layer(cfg, params, p, plan):
-    """Slices one layer's projections in place in params."""
+    """Slice one layer's projections in place in params."""
     dim = llama.head_dim(cfg)
     group = cfg["num_attention_heads"] // cfg["num_key_value_heads"]
     position = {int(g): j for j, g in enumerate(plan["kv_heads"])}
@@ -224,7 +224,7 @@ def prune_layer(cfg, params, p, plan):
 
 
 def masked_logits(cfg, params, plans, ids):
-    """Logits of the unpruned model with the dims that a one-shot head-dim plan drops zeroed.
+    """Return the logits of the unpruned model with the dims that a one-shot head-dim plan drops zeroed.
 
     Zeroed q, k and v rows and o columns contribute nothing, and scaling the kept q rows by
     sqrt(old / new head_dim) restores the pruned model's attention scale. With rope=keep every kept
