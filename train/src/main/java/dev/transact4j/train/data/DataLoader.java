@@ -54,17 +54,12 @@ public final class DataLoader {
         if (order == null) {
             order = shuffle ? BlockShuffle.permutation(blocks.blockCount(), seed, epoch) : null;
         }
-        int seqLen = blocks.seqLen();
-        int[] inputIds = new int[batchSize * seqLen];
-        int[] targets = new int[batchSize * seqLen];
+        int[] blockIndices = new int[batchSize];
         for (int row = 0; row < batchSize; row++) {
-            int block = order == null ? cursor + row : order[cursor + row];
-            blocks.readBlock(block, blockBuffer, 0);
-            System.arraycopy(blockBuffer, 0, inputIds, row * seqLen, seqLen);
-            System.arraycopy(blockBuffer, 1, targets, row * seqLen, seqLen);
+            blockIndices[row] = order == null ? cursor + row : order[cursor + row];
         }
         cursor += batchSize;
-        return new Batch(batchSize, seqLen, inputIds, targets);
+        return assemble(blocks, blockIndices, blockBuffer);
     }
 
     /** Returns where the next batch starts. */
@@ -122,18 +117,27 @@ public final class DataLoader {
                     throw new NoSuchElementException();
                 }
                 int rows = Math.min(batchSize, blocks.blockCount() - next);
-                int seqLen = blocks.seqLen();
-                int[] block = new int[seqLen + 1];
-                int[] inputIds = new int[rows * seqLen];
-                int[] targets = new int[rows * seqLen];
+                int[] blockIndices = new int[rows];
                 for (int row = 0; row < rows; row++) {
-                    blocks.readBlock(next + row, block, 0);
-                    System.arraycopy(block, 0, inputIds, row * seqLen, seqLen);
-                    System.arraycopy(block, 1, targets, row * seqLen, seqLen);
+                    blockIndices[row] = next + row;
                 }
                 next += rows;
-                return new Batch(rows, seqLen, inputIds, targets);
+                return assemble(blocks, blockIndices, new int[blocks.seqLen() + 1]);
             }
         };
+    }
+
+    /** Builds a batch whose row {@code r} is block {@code blockIndices[r]}: inputs its first seqLen ids, targets its last. */
+    private static Batch assemble(PackedBlocks blocks, int[] blockIndices, int[] blockBuffer) {
+        int seqLen = blocks.seqLen();
+        int rows = blockIndices.length;
+        int[] inputIds = new int[rows * seqLen];
+        int[] targets = new int[rows * seqLen];
+        for (int row = 0; row < rows; row++) {
+            blocks.readBlock(blockIndices[row], blockBuffer, 0);
+            System.arraycopy(blockBuffer, 0, inputIds, row * seqLen, seqLen);
+            System.arraycopy(blockBuffer, 1, targets, row * seqLen, seqLen);
+        }
+        return new Batch(rows, seqLen, inputIds, targets);
     }
 }
