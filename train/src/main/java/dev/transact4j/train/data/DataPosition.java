@@ -1,7 +1,7 @@
 package dev.transact4j.train.data;
 
 /**
- * Where a {@link DataLoader} stands: the next batch starts at entry {@code cursor} of the block
+ * Position of a {@link DataLoader}: the next batch starts at entry {@code cursor} of the block
  * order of {@code epoch}. Saved in a checkpoint, it lets a run resume with the same batches.
  */
 public record DataPosition(long epoch, int cursor) {

@@ -5,10 +5,10 @@ package dev.transact4j.train.data;
  *
  * <p>{@link #byFraction} takes the validation blocks from the end of the token stream, in whole
  * blocks, so no block is shared and the validation text is one contiguous stretch that training
- * never sees. The split is made before shuffling and does not depend on the seed.
+ * never reads. The split is made before shuffling and does not depend on the seed.
  *
  * @param train blocks to train on
- * @param validation blocks to evaluate on; may have no blocks when no validation was requested
+ * @param validation blocks to evaluate on, none when no validation was requested
  */
 public record DataSplit(PackedBlocks train, PackedBlocks validation) {
 

@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * Opens a {@link DatasetSource} as a {@link TokenSequence}. Token files are mapped as they are.
  * Text and JSON Lines sources are tokenized once into a cache in {@code cacheDir} and mapped from
- * there; see {@link TokenCache} for when the cache is rebuilt.
+ * there. The cache is rebuilt when the tokenizer fingerprint, the list of source files or the
+ * content of any source file changes.
  */
 public final class DatasetLoader {
 
@@ -17,8 +18,8 @@ public final class DatasetLoader {
     private final int chunkShift;
 
     /**
-     * @param cacheDir directory for cached token files, created when missing; usually the run's output directory
-     * @param encoder tokenizer for text sources; may be null when only token files and {@code input_ids} are read
+     * @param cacheDir directory for cached token files, usually the run's output directory, created when missing
+     * @param encoder tokenizer for text sources, or null when only token files and {@code input_ids} are read
      * @param progress receives tokenization progress
      */
     public DatasetLoader(Path cacheDir, TokenEncoder encoder, ProgressListener progress) {

@@ -13,13 +13,13 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Where a dataset comes from and how to read it. Text and JSON Lines sources may be one file or a
+ * Location and format of a dataset. Text and JSON Lines sources may be one file or a
  * directory, which is searched recursively for file names matching a glob and read in sorted order
  * of their relative paths. A token file is always a single file.
  */
 public final class DatasetSource {
 
-    /** How the source files are read. */
+    /** Layout of the source files. */
     public enum Format {
         /** Plain UTF-8 text; each file is one document. */
         TEXT,
@@ -45,23 +45,23 @@ public final class DatasetSource {
         this.rawDtype = rawDtype;
     }
 
-    /** Plain text from a file, or from the {@code *.txt} files under a directory. */
+    /** Creates a source of plain text from a file, or from the {@code *.txt} files under a directory. */
     public static DatasetSource text(Path fileOrDirectory) {
         return new DatasetSource(Format.TEXT, fileOrDirectory, null, "*.txt", null);
     }
 
-    /** JSON Lines with the text in field {@code text}, from a file or the {@code *.jsonl} files under a directory. */
+    /** Creates a JSON Lines source with the text in field {@code text}, from a file or the {@code *.jsonl} files under a directory. */
     public static DatasetSource jsonlText(Path fileOrDirectory) {
         return new DatasetSource(Format.JSONL_TEXT, fileOrDirectory, "text", "*.jsonl", null);
     }
 
-    /** JSON Lines with token ids in field {@code input_ids}, from a file or the {@code *.jsonl} files under a directory. */
+    /** Creates a JSON Lines source with token ids in field {@code input_ids}, from a file or the {@code *.jsonl} files under a directory. */
     public static DatasetSource jsonlInputIds(Path fileOrDirectory) {
         return new DatasetSource(Format.JSONL_IDS, fileOrDirectory, "input_ids", "*.jsonl", null);
     }
 
     /**
-     * A flat token file. An llm.c header is detected by its magic and sets the width itself.
+     * Creates a source for a flat token file. An llm.c header is detected by its magic and sets the width itself.
      *
      * @param rawDtype width of the ids in a file without a header: uint16 for nanoGPT's {@code .bin}
      */

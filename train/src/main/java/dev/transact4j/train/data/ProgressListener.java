@@ -14,8 +14,8 @@ public interface ProgressListener {
     /**
      * Reports how far tokenization has gone.
      *
-     * @param bytesDone source bytes read so far; within a JSON Lines file it counts characters,
-     *     so it is exact only at file boundaries
+     * @param bytesDone source bytes read so far, exact at file boundaries. Within a JSON Lines file
+     *     it counts characters, which undercounts multi-byte UTF-8.
      * @param bytesTotal total size of the source files in bytes
      * @param tokens token ids written so far, EOS included
      */

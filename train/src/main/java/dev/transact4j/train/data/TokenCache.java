@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * each source file (path, size, modification time, SHA-256 and token count), the dtype, the token
  * count and the largest id. The cache is rebuilt when the fingerprint, the list of files, a file's
  * size or a file's SHA-256 differs. Every open hashes the sources again, because a same-size edit
- * can keep the modification time within the file system's clock resolution; the modification time
- * is kept only as a diagnostic.
+ * can leave the modification time unchanged within the file system's clock resolution. The
+ * modification time is kept only as a diagnostic.
  *
  * <p>Documents are concatenated in file order, then line order, with the EOS id after every
  * document (the last one included). Empty documents are skipped. Ids from an {@code input_ids}
@@ -212,7 +212,7 @@ final class TokenCache {
         }
     }
 
-    private static int[] encode(TokenEncoder encoder, String text, Path file, String what) {
+    private static int[] encode(TokenEncoder encoder, String text, Path file, String documentKind) {
         if (text.isEmpty()) {
             return new int[0];
         }
@@ -220,7 +220,7 @@ final class TokenCache {
         for (int id : ids) {
             if (id < 0) {
                 throw new DatasetException("Tokenizer " + encoder.fingerprint() + " returned the negative id " + id
-                        + " for " + what + " of " + file + ".");
+                        + " for " + documentKind + " of " + file + ".");
             }
         }
         return ids;

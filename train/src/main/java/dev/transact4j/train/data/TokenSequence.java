@@ -14,8 +14,8 @@ import java.util.Objects;
  * optional header. Files larger than 2 GiB are mapped in several chunks because one
  * {@link MappedByteBuffer} addresses at most 2 GiB.
  *
- * <p>Each id is returned as an {@code int}. A uint32 id of 2^31 or more comes back negative; use
- * {@link Integer#toUnsignedLong(int)} or {@link #checkVocabulary(int)}, which rejects it.
+ * <p>Each id is returned as an {@code int}. A uint32 id of 2^31 or more comes back negative, so
+ * read it with {@link Integer#toUnsignedLong(int)}. {@link #checkVocabulary(int)} rejects it.
  */
 public final class TokenSequence {
 
@@ -56,7 +56,7 @@ public final class TokenSequence {
     /**
      * Maps {@code length} ids of width {@code dtype} that start {@code headerBytes} into {@code file}.
      *
-     * @param spans source files that make up the sequence, in order; empty when the file is its own source
+     * @param spans source files that make up the sequence, in order, or none when the file is its own source
      * @param maxId largest id in the file when already known, otherwise -1
      */
     static TokenSequence map(Path file, long headerBytes, TokenDtype dtype, long length, List<Span> spans,

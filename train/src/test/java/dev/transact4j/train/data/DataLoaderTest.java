@@ -35,7 +35,7 @@ class DataLoaderTest {
     }
 
     @Test
-    void batchRowsAreBlocksWithTargetsShiftedByOne() throws IOException {
+    void targetsAreInputsShiftedByOne() throws IOException {
         PackedBlocks blocks = blocks(17 * 5, 4);
         DataLoader loader = new DataLoader(blocks, 3, true, 42);
 
@@ -106,7 +106,7 @@ class DataLoaderTest {
     }
 
     @Test
-    void epochVisitsEveryFullBatchBlockOnceThenReshuffles() throws IOException {
+    void epochVisitsBlocksOnceThenReshuffles() throws IOException {
         // 33 blocks, batch 4: 8 batches per epoch, 1 block skipped each epoch.
         PackedBlocks blocks = blocks(33 * 3 + 2, 2);
         DataLoader loader = new DataLoader(blocks, 4, true, 5);
@@ -204,7 +204,7 @@ class DataLoaderTest {
     }
 
     @Test
-    void inOrderCoversEveryBlockWithSmallerLastBatch() throws IOException {
+    void inOrderKeepsPartialLastBatch() throws IOException {
         PackedBlocks blocks = blocks(7 * 4, 3);
 
         List<Batch> batches = new ArrayList<>();

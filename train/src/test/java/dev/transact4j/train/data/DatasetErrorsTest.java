@@ -193,7 +193,7 @@ class DatasetErrorsTest {
     }
 
     @Test
-    void uint32IdAboveIntRangeIsOutsideVocabulary() throws IOException {
+    void uint32IdAboveIntRangeRejected() throws IOException {
         Path file = TokenFileIo.writeRawUint32(dir.resolve("ids.u32"), new long[] {1, 3_000_000_000L});
         TokenSequence tokens = TokenFiles.open(file, TokenDtype.UINT32);
 
@@ -205,7 +205,7 @@ class DatasetErrorsTest {
     }
 
     @Test
-    void tokenIdOutsideVocabularyNamesSourceFile() throws IOException {
+    void vocabularyErrorNamesSourceFile() throws IOException {
         Files.createDirectories(dir.resolve("corpus"));
         Files.writeString(dir.resolve("corpus/a.txt"), "abc");
         Path b = Files.writeString(dir.resolve("corpus/b.txt"), "de~");

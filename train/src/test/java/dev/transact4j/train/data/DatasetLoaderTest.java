@@ -94,7 +94,7 @@ class DatasetLoaderTest {
     }
 
     @Test
-    void jsonLinesInputIdsAboveSixteenBitsAreStoredAsUint32() throws IOException {
+    void largeInputIdsStoredAsUint32() throws IOException {
         Path file = Files.writeString(dir.resolve("ids.jsonl"),
                 "{\"ids\": [5, 65535, 7]}\n{\"ids\": [128255, 9]}\n{\"ids\": [4294967295]}\n");
 

@@ -48,7 +48,7 @@ class PackingAndSplitTest {
 
     @Test
     void splitTakesValidationFromTheEnd() throws IOException {
-        // 103 tokens, seq_len 4: 20 blocks of 5, 3 tokens dropped; 0.1 of 20 blocks is 2.
+        // 103 tokens, seq_len 4: 20 blocks of 5 and 3 tokens dropped. 0.1 of 20 blocks is 2.
         PackedBlocks all = PackedBlocks.pack(positions(103), 4);
 
         DataSplit split = DataSplit.byFraction(all, 0.1);
@@ -66,7 +66,7 @@ class PackingAndSplitTest {
     }
 
     @Test
-    void splitRoundsAndKeepsAtLeastOneValidationBlock() throws IOException {
+    void splitRoundsWithOneBlockMinimum() throws IOException {
         PackedBlocks all = PackedBlocks.pack(positions(7 * 33), 6);
         assertEquals(33, all.blockCount());
 
@@ -99,7 +99,7 @@ class PackingAndSplitTest {
     }
 
     @Test
-    void cachedVocabularyMaxSkipsNothingItShouldCheck() throws IOException {
+    void vocabularyCheckUsesCachedMax() throws IOException {
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("a.txt"), "hello");
         TokenSequence tokens = new DatasetLoader(dir.resolve("out"), new ByteTokenizer(), ProgressListener.NONE)
                 .load(DatasetSource.text(file));
