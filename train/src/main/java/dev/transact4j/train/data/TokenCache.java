@@ -114,7 +114,8 @@ final class TokenCache {
             return PRETOKENIZED;
         }
         if (encoder == null) {
-            throw new DatasetException("Dataset " + source.path() + " is text and needs a tokenizer, but none was given.");
+            throw new DatasetException("Dataset " + source.path() + " is text and needs a tokenizer, but none was given."
+                    + " Pass a TokenEncoder to the DatasetLoader.");
         }
         return encoder.fingerprint();
     }
@@ -181,6 +182,7 @@ final class TokenCache {
                 long bytesDone = bytesBefore;
                 switch (source.format()) {
                     case TEXT:
+                        // NOTE: a text file is read and encoded whole, so its text and ids must fit in the heap.
                         writeDocument(writer, encode(encoder, readUtf8(file), file, "the file"), encoder.eosId());
                         break;
                     case JSONL_TEXT:
@@ -226,7 +228,7 @@ final class TokenCache {
         return ids;
     }
 
-    /** Writes a non-empty document followed by EOS; an empty one is skipped. */
+    /** Writes a document followed by EOS, or nothing for an empty document. */
     private static void writeDocument(TokenFileWriter writer, int[] ids, int eosId) throws IOException {
         if (ids.length == 0) {
             return;

@@ -48,7 +48,8 @@ class DatasetErrorsTest {
     void textWithoutTokenizer() throws IOException {
         Path file = Files.writeString(dir.resolve("a.txt"), "text");
         DatasetException e = loadFails(DatasetSource.text(file), null);
-        assertEquals("Dataset " + file + " is text and needs a tokenizer, but none was given.", e.getMessage());
+        assertEquals("Dataset " + file + " is text and needs a tokenizer, but none was given. Pass a TokenEncoder"
+                + " to the DatasetLoader.", e.getMessage());
     }
 
     @Test
