@@ -33,7 +33,7 @@ public final class DataLoader {
             throw new IllegalArgumentException("DataLoader: batchSize must be at least 1, got " + batchSize);
         }
         if (blocks.blockCount() < batchSize) {
-            throw new DatasetException("Dataset " + blocks.tokens().file() + " has " + blocks.blockCount()
+            throw new DatasetException("Dataset " + blocks.tokens().path() + " has " + blocks.blockCount()
                     + " blocks of " + (blocks.seqLen() + 1) + " tokens, fewer than the micro-batch size " + batchSize
                     + ". Add data, lower seq_len or lower the micro-batch size.");
         }

@@ -28,7 +28,7 @@ public record DataSplit(PackedBlocks train, PackedBlocks validation) {
         int validationBlocks = validationFraction == 0 ? 0 : (int) Math.max(1, Math.round(validationFraction * blocks));
         int trainBlocks = blocks - validationBlocks;
         if (trainBlocks < 1) {
-            throw new DatasetException("Dataset " + all.tokens().file() + " has " + blocks + " blocks of "
+            throw new DatasetException("Dataset " + all.tokens().path() + " has " + blocks + " blocks of "
                     + (all.seqLen() + 1) + " tokens; a validation fraction of " + validationFraction + " takes "
                     + validationBlocks + " of them and leaves none for training. Add data, lower seq_len or lower"
                     + " the validation fraction.");

@@ -1,11 +1,13 @@
 package dev.transact4j.train.data;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Opens a {@link DatasetSource} as a {@link TokenSequence}. Token files are mapped as they are.
+ * Opens a {@link DatasetSource} as a {@link TokenSequence}. Token files are mapped as they are,
+ * and the shards of a token directory are joined in sorted order.
  * Text and JSON Lines sources are tokenized once into a cache in {@code cacheDir} and mapped from
  * there. The cache is rebuilt when the tokenizer fingerprint, the list of source files or the
  * content of any source file changes.
@@ -44,6 +46,9 @@ public final class DatasetLoader {
      */
     public TokenSequence load(DatasetSource source) throws IOException {
         if (source.format() == DatasetSource.Format.TOKEN_FILE) {
+            if (Files.isDirectory(source.path())) {
+                return TokenFiles.openShards(source.path(), source.files(), source.rawDtype(), chunkShift);
+            }
             return TokenFiles.open(source.path(), source.rawDtype(), chunkShift);
         }
         return TokenCache.open(source, encoder, cacheDir, progress, chunkShift);

@@ -13,9 +13,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Location and format of a dataset. Text and JSON Lines sources may be one file or a
- * directory, which is searched recursively for file names matching a glob and read in sorted order
- * of their relative paths. A token file is always a single file.
+ * Location and format of a dataset. A source may be one file or a directory, which is searched
+ * recursively for file names matching a glob and read in sorted order of their relative paths.
  */
 public final class DatasetSource {
 
@@ -27,7 +26,7 @@ public final class DatasetSource {
         JSONL_TEXT,
         /** JSON Lines; each line is one document whose ids are in an array-of-integers field. */
         JSONL_IDS,
-        /** A flat token file as nanoGPT or llm.c writes it. */
+        /** Flat token files as nanoGPT or llm.c writes them, one file or a directory of shards. */
         TOKEN_FILE
     }
 
@@ -61,12 +60,14 @@ public final class DatasetSource {
     }
 
     /**
-     * Creates a source for a flat token file. An llm.c header is detected by its magic and sets the width itself.
+     * Creates a source for a flat token file, or for the {@code *.bin} shards under a directory,
+     * concatenated in order. An llm.c header is detected by its magic and sets the width itself.
      *
      * @param rawDtype width of the ids in a file without a header: uint16 for nanoGPT's {@code .bin}
      */
-    public static DatasetSource tokenFile(Path file, TokenDtype rawDtype) {
-        return new DatasetSource(Format.TOKEN_FILE, file, null, null, Objects.requireNonNull(rawDtype, "rawDtype"));
+    public static DatasetSource tokenFile(Path fileOrDirectory, TokenDtype rawDtype) {
+        return new DatasetSource(Format.TOKEN_FILE, fileOrDirectory, null, "*.bin",
+                Objects.requireNonNull(rawDtype, "rawDtype"));
     }
 
     /** Returns a copy that reads the JSON field {@code name}. */
@@ -82,9 +83,6 @@ public final class DatasetSource {
 
     /** Returns a copy that selects directory entries whose file name matches {@code glob}, such as {@code *.md}. */
     public DatasetSource withFilePattern(String glob) {
-        if (format == Format.TOKEN_FILE) {
-            throw new IllegalArgumentException("withFilePattern: a token file source is a single file");
-        }
         if (glob == null || glob.isEmpty()) {
             throw new IllegalArgumentException("withFilePattern: the pattern must not be empty");
         }
@@ -104,7 +102,7 @@ public final class DatasetSource {
         return field;
     }
 
-    /** Returns the glob applied to file names under a directory, or null for a token file. */
+    /** Returns the glob applied to file names under a directory. */
     public String filePattern() {
         return filePattern;
     }

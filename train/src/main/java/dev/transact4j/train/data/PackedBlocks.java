@@ -36,11 +36,11 @@ public final class PackedBlocks {
         long blockLength = seqLen + 1L;
         long blocks = tokens.length() / blockLength;
         if (blocks == 0) {
-            throw new DatasetException("Dataset " + tokens.file() + " has " + tokens.length() + " tokens, but seq_len "
+            throw new DatasetException("Dataset " + tokens.path() + " has " + tokens.length() + " tokens, but seq_len "
                     + seqLen + " needs at least " + blockLength + " tokens for one block. Add data or lower seq_len.");
         }
         if (blocks > Integer.MAX_VALUE) {
-            throw new DatasetException("Dataset " + tokens.file() + " has " + blocks + " blocks of " + blockLength
+            throw new DatasetException("Dataset " + tokens.path() + " has " + blocks + " blocks of " + blockLength
                     + " tokens, more than the " + Integer.MAX_VALUE + " supported. Raise seq_len or split the data.");
         }
         return new PackedBlocks(tokens, seqLen, 0, (int) blocks, tokens.length() - blocks * blockLength);
@@ -85,6 +85,6 @@ public final class PackedBlocks {
 
     @Override
     public String toString() {
-        return blockCount + " blocks of " + (seqLen + 1) + " tokens from " + tokens.file();
+        return blockCount + " blocks of " + (seqLen + 1) + " tokens from " + tokens.path();
     }
 }

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +23,8 @@ import java.util.List;
  * </ul>
  *
  * A file whose first int32 is one of the llm.c magics is read as llm.c, anything else as raw.
+ * Shards, such as llm.c's {@code fineweb_train_000001.bin} and onwards, are read as one sequence
+ * when they share format and dtype.
  */
 public final class TokenFiles {
 
@@ -46,6 +49,24 @@ public final class TokenFiles {
      */
     public static TokenSequence open(Path file, TokenDtype rawDtype) throws IOException {
         return open(file, rawDtype, TokenSequence.DEFAULT_CHUNK_SHIFT);
+    }
+
+    /**
+     * Opens shard files as one sequence named {@code root}, in the order given.
+     *
+     * @throws DatasetException when a file is malformed or the files differ in format
+     */
+    public static TokenSequence openShards(Path root, List<Path> files, TokenDtype rawDtype) throws IOException {
+        return openShards(root, files, rawDtype, TokenSequence.DEFAULT_CHUNK_SHIFT);
+    }
+
+    static TokenSequence openShards(Path root, List<Path> files, TokenDtype rawDtype, int chunkShift)
+            throws IOException {
+        List<TokenSequence> parts = new ArrayList<>(files.size());
+        for (Path file : files) {
+            parts.add(open(file, rawDtype, chunkShift));
+        }
+        return TokenSequence.concat(root, parts);
     }
 
     static TokenSequence open(Path file, TokenDtype rawDtype, int chunkShift) throws IOException {

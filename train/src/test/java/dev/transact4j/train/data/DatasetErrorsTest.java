@@ -130,6 +130,24 @@ class DatasetErrorsTest {
     }
 
     @Test
+    void shardsWithDifferentFormats() throws IOException {
+        Path shards = Files.createDirectories(dir.resolve("shards"));
+        Path a = TokenFileIo.writeLlmc(shards.resolve("a.bin"), 20240520, 1, 2, new long[] {1, 2});
+        Path b = TokenFileIo.writeLlmc(shards.resolve("b.bin"), 20240801, 7, 2, new long[] {3, 4});
+        DatasetException e = loadFails(DatasetSource.tokenFile(shards, TokenDtype.UINT16), null);
+        assertEquals("Token files " + a + " (llm.c header, uint16) and " + b + " (llm.c header, uint32) differ in"
+                + " format. Every file of a sharded token dataset must have the same format and dtype.", e.getMessage());
+    }
+
+    @Test
+    void tokenDirectoryWithoutShards() throws IOException {
+        Path shards = Files.createDirectories(dir.resolve("shards"));
+        DatasetException e = loadFails(DatasetSource.tokenFile(shards, TokenDtype.UINT16), null);
+        assertEquals("Dataset directory " + shards + " contains no file matching *.bin (searched recursively)."
+                + " Add files or choose another file pattern.", e.getMessage());
+    }
+
+    @Test
     void llmcFileShorterThanItsHeaderSays() throws IOException {
         long[] ids = {1, 2, 3};
         Path file = TokenFileIo.writeLlmc(dir.resolve("short.bin"), 20240520, 1, 5, ids);
@@ -176,7 +194,7 @@ class DatasetErrorsTest {
 
         DatasetException e = assertThrows(DatasetException.class, () -> PackedBlocks.pack(tokens, 16));
 
-        assertEquals("Dataset " + tokens.file() + " has 0 tokens, but seq_len 16 needs at least 17 tokens for one"
+        assertEquals("Dataset " + tokens.path() + " has 0 tokens, but seq_len 16 needs at least 17 tokens for one"
                 + " block. Add data or lower seq_len.", e.getMessage());
     }
 
@@ -217,7 +235,7 @@ class DatasetErrorsTest {
         // Ids: a b c EOS d e ~ EOS, with EOS = 0. '~' (126) is the only id a vocabulary of 120 rejects.
         DatasetException e = assertThrows(DatasetException.class, () -> tokens.checkVocabulary(120));
 
-        assertEquals("Token id 126 at position 6 of " + tokens.file() + " (token 2 of source "
+        assertEquals("Token id 126 at position 6 of " + tokens.path() + " (token 2 of source "
                 + b.toAbsolutePath().normalize() + ") is outside the vocabulary of size 120 (valid ids are 0 to 119)."
                 + " Tokenize the data with the model's tokenizer, or use a model whose vocab_size covers every id.",
                 e.getMessage());

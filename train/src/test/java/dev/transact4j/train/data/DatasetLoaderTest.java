@@ -30,7 +30,7 @@ class DatasetLoaderTest {
 
         assertArrayEquals(ByteTokenizer.concatenated(text), TokenFileIo.all(tokens));
         assertEquals(TokenDtype.UINT16, tokens.dtype());
-        assertEquals(dir.resolve("out"), tokens.file().getParent());
+        assertEquals(dir.resolve("out"), tokens.path().getParent());
     }
 
     @Test
@@ -103,7 +103,7 @@ class DatasetLoaderTest {
         assertEquals(TokenDtype.UINT32, tokens.dtype());
         assertArrayEquals(new int[] {5, 65535, 7, 128255, 9, -1}, TokenFileIo.all(tokens));
         assertEquals(4294967295L, Integer.toUnsignedLong(tokens.get(5)));
-        assertEquals(6 * 4, Files.size(tokens.file()));
+        assertEquals(6 * 4, Files.size(tokens.path()));
     }
 
     @Test
@@ -176,6 +176,38 @@ class DatasetLoaderTest {
         for (int i = 0; i < ids.length; i++) {
             assertEquals(ids[i], tokens.get(i), "id " + i);
         }
+    }
+
+    @Test
+    void llmcShardsInDirectoryAreJoinedInOrder() throws IOException {
+        // Shards of 9, 0 and 13 ids, with 16-byte chunks so reads cross both chunk and shard boundaries.
+        Path shards = Files.createDirectories(dir.resolve("fineweb10B"));
+        long[] first = java.util.Arrays.stream(randomIds(9, 50257, 5)).asLongStream().toArray();
+        long[] third = java.util.Arrays.stream(randomIds(13, 50257, 6)).asLongStream().toArray();
+        TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000001.bin"), 20240520, 1, first.length, first);
+        TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000002.bin"), 20240520, 1, 0, new long[0]);
+        TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000003.bin"), 20240520, 1, third.length, third);
+        TokenFileIo.writeLlmc(shards.resolve("fineweb_val_000000.bin"), 20240520, 1, 1, new long[] {7});
+        DatasetLoader small = new DatasetLoader(dir, null, ProgressListener.NONE, 4);
+
+        TokenSequence tokens = small.load(DatasetSource.tokenFile(shards, TokenDtype.UINT16)
+                .withFilePattern("fineweb_train_*.bin"));
+
+        int[] expected = java.util.stream.LongStream.concat(java.util.Arrays.stream(first), java.util.Arrays.stream(third))
+                .mapToInt(id -> (int) id).toArray();
+        assertEquals(shards, tokens.path());
+        assertArrayEquals(expected, TokenFileIo.all(tokens));
+        for (int start = 0; start < expected.length; start++) {
+            int count = expected.length - start;
+            int[] out = new int[count];
+            tokens.read(start, out, 0, count);
+            assertArrayEquals(java.util.Arrays.copyOfRange(expected, start, expected.length), out, "read from " + start);
+        }
+        assertEquals(3, tokens.spans().size());
+        assertEquals(new TokenSequence.Span(shards.resolve("fineweb_train_000003.bin").toString(), 9, 13),
+                tokens.spans().get(2));
+        assertEquals("position 10 of " + shards + " (token 1 of source " + shards.resolve("fineweb_train_000003.bin")
+                + ")", tokens.describePosition(10));
     }
 
     @Test

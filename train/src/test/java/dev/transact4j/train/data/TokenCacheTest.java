@@ -43,7 +43,7 @@ class TokenCacheTest {
         TokenSequence reused = open(source, second);
 
         assertEquals(0, second.calls.get());
-        assertEquals(built.file(), reused.file());
+        assertEquals(built.path(), reused.path());
         assertArrayEquals(ByteTokenizer.concatenated("first document", "second document"), TokenFileIo.all(reused));
         assertEquals(built.spans(), reused.spans());
     }
@@ -134,7 +134,7 @@ class TokenCacheTest {
     void truncatedCacheFileRebuilds() throws IOException {
         DatasetSource source = DatasetSource.text(corpus());
         TokenSequence built = open(source, new ByteTokenizer());
-        Path bin = built.file();
+        Path bin = built.path();
         byte[] bytes = Files.readAllBytes(bin);
         Files.write(bin, java.util.Arrays.copyOf(bytes, bytes.length - 2));
 
@@ -156,7 +156,7 @@ class TokenCacheTest {
         ByteTokenizer again = new ByteTokenizer();
         TokenSequence firstAgain = open(DatasetSource.text(one), again);
 
-        assertFalse(first.file().equals(second.file()));
+        assertFalse(first.path().equals(second.path()));
         assertEquals(0, again.calls.get());
         assertArrayEquals(ByteTokenizer.concatenated("one"), TokenFileIo.all(firstAgain));
     }

@@ -53,7 +53,7 @@ class TrainingDataTest {
         assertEquals(12, data.train().blockCount());
         assertEquals(4, data.validation().blockCount());
         assertEquals(103 - 96 + 33 - 32, data.droppedTokens());
-        assertEquals(validation, data.validation().tokens().file());
+        assertEquals(validation, data.validation().tokens().path());
     }
 
     @Test
