@@ -12,7 +12,7 @@ import java.nio.file.Path;
 
 /**
  * Reads one field from every line of a JSON Lines file, with errors that name the file and line.
- * Blank lines are skipped.
+ * Blank lines and a leading byte order mark are skipped.
  */
 final class JsonLinesReader {
 
@@ -22,6 +22,8 @@ final class JsonLinesReader {
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** U+FEFF, which some editors write at the start of a UTF-8 file. It is not part of the data. */
+    static final String BYTE_ORDER_MARK = "\uFEFF";
 
     private JsonLinesReader() {
     }
@@ -74,6 +76,9 @@ final class JsonLinesReader {
             while ((line = readLine(reader, file, lineNumber + 1)) != null) {
                 lineNumber++;
                 charsRead += line.length() + 1;
+                if (lineNumber == 1 && line.startsWith(BYTE_ORDER_MARK)) {
+                    line = line.substring(1);
+                }
                 if (line.isBlank()) {
                     continue;
                 }

@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * modification time is kept only as a diagnostic.
  *
  * <p>Documents are concatenated in file order, then line order, with the EOS id after every
- * document (the last one included). Empty documents are skipped. Ids from an {@code input_ids}
- * field are taken as given, with no EOS added, because pre-tokenized data carries its own special
- * tokens.
+ * document (the last one included). Empty documents and a leading byte order mark are skipped.
+ * Ids from an {@code input_ids} field are taken as given, with no EOS added, because pre-tokenized
+ * data carries its own special tokens.
  */
 final class TokenCache {
 
@@ -241,7 +241,8 @@ final class TokenCache {
 
     private static String readUtf8(Path file) throws IOException {
         try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            return text.startsWith(JsonLinesReader.BYTE_ORDER_MARK) ? text.substring(1) : text;
         } catch (CharacterCodingException e) {
             throw new DatasetException("File " + file + " is not valid UTF-8. Convert it to UTF-8.", e);
         }

@@ -22,7 +22,9 @@ import java.util.List;
  *       version 7 means uint32 ids (Llama 3). The other header values are zero.
  * </ul>
  *
- * A file whose first int32 is one of the llm.c magics is read as llm.c, anything else as raw.
+ * A file whose first int32 is one of the llm.c magics is read as llm.c, anything else as raw. So a
+ * raw uint16 file that starts with the ids 55432 and 308 is taken for llm.c and then rejected by
+ * the header checks. Neither the GPT-2 nor the Llama 2 vocabulary has an id 55432.
  * Shards, such as llm.c's {@code fineweb_train_000001.bin} and onwards, are read as one sequence
  * when they share format and dtype.
  */

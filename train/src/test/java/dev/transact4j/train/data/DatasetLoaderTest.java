@@ -73,6 +73,30 @@ class DatasetLoaderTest {
     }
 
     @Test
+    void byteOrderMarkIsSkipped() throws IOException {
+        Path text = Files.writeString(dir.resolve("bom.txt"), "\uFEFFword");
+        Path lines = Files.writeString(dir.resolve("bom.jsonl"), "\uFEFF{\"text\": \"line\"}\n");
+
+        TokenSequence fromText = loader(new ByteTokenizer()).load(DatasetSource.text(text));
+        TokenSequence fromLines = loader(new ByteTokenizer()).load(DatasetSource.jsonlText(lines));
+
+        assertArrayEquals(ByteTokenizer.concatenated("word"), TokenFileIo.all(fromText));
+        assertArrayEquals(ByteTokenizer.concatenated("line"), TokenFileIo.all(fromLines));
+    }
+
+    @Test
+    void rawFileStartingLikeLlmcMagicIsRejected() throws IOException {
+        // 20240520 as little-endian int32 is the uint16 pair 55432, 308.
+        Path file = TokenFileIo.writeRawUint16(dir.resolve("raw.bin"), new int[] {55432, 308, 1, 2});
+
+        DatasetException e = org.junit.jupiter.api.Assertions.assertThrows(DatasetException.class,
+                () -> loader(null).load(DatasetSource.tokenFile(file, TokenDtype.UINT16)));
+
+        assertTrue(e.getMessage().startsWith("Token file " + file + " starts with the llm.c magic 20240520"),
+                e.getMessage());
+    }
+
+    @Test
     void jsonLinesTextWithCustomField() throws IOException {
         Path file = Files.writeString(dir.resolve("docs.jsonl"),
                 "{\"text\": \"not this\", \"content\": \"this\"}\n{\"content\": \"and this\"}\n");
