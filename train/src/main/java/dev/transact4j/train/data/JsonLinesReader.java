@@ -16,9 +16,9 @@ import java.nio.file.Path;
  */
 final class JsonLinesReader {
 
-    /** Receives the field of one line and the characters consumed so far in the file. */
+    /** Receives the field of one line, its line number and the characters read so far in the file. */
     interface Sink<T> {
-        void accept(T value, long charsRead) throws IOException;
+        void accept(T value, long lineNumber, long charsRead) throws IOException;
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -36,7 +36,7 @@ final class JsonLinesReader {
                 throw new DatasetException("Field \"" + field + "\" at line " + lineNumber + " of " + file + " is "
                         + describe(value) + ", not a string. Choose the field that holds the document text.");
             }
-            sink.accept(value.textValue(), charsRead);
+            sink.accept(value.textValue(), lineNumber, charsRead);
         });
     }
 
@@ -60,7 +60,7 @@ final class JsonLinesReader {
                 }
                 ids[i] = element.longValue();
             }
-            sink.accept(ids, charsRead);
+            sink.accept(ids, lineNumber, charsRead);
         });
     }
 

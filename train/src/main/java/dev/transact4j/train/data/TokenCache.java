@@ -171,31 +171,32 @@ final class TokenCache {
     private static Manifest build(DatasetSource source, TokenEncoder encoder, String fingerprint, List<Path> files,
                                   List<SourceEntry> current, Path binPath, ProgressListener progress) throws IOException {
         long bytesTotal = current.stream().mapToLong(SourceEntry::size).sum();
-        long bytesBefore = 0;
-        List<SourceEntry> entries = new ArrayList<>(files.size());
+        long[] tokensPerFile = new long[files.size()];
         Files.createDirectories(binPath.toAbsolutePath().getParent());
         try (TokenFileWriter writer = new TokenFileWriter(binPath)) {
+            DocumentEncoder documents = source.format() == DatasetSource.Format.JSONL_IDS ? null
+                    : new DocumentEncoder(encoder, writer, files, tokensPerFile, progress, bytesTotal);
+            long bytesBefore = 0;
             for (int i = 0; i < files.size(); i++) {
+                int fileIndex = i;
                 Path file = files.get(i);
-                long tokensBefore = writer.count();
                 long fileBytes = current.get(i).size();
                 long bytesDone = bytesBefore;
                 switch (source.format()) {
                     case TEXT:
                         // NOTE: a text file is read and encoded whole, so its text and ids must fit in the heap.
-                        writeDocument(writer, encode(encoder, readUtf8(file), file, "the file"), encoder.eosId());
+                        documents.add(readUtf8(file), fileIndex, 0, bytesDone + fileBytes);
                         break;
                     case JSONL_TEXT:
-                        JsonLinesReader.forEachText(file, source.field(), (text, chars) -> {
-                            writeDocument(writer, encode(encoder, text, file, "a line"), encoder.eosId());
-                            progress.onProgress(bytesDone + Math.min(chars, fileBytes), bytesTotal, writer.count());
-                        });
+                        JsonLinesReader.forEachText(file, source.field(), (text, lineNumber, chars) ->
+                                documents.add(text, fileIndex, lineNumber, bytesDone + Math.min(chars, fileBytes)));
                         break;
                     case JSONL_IDS:
-                        JsonLinesReader.forEachIds(file, source.field(), (ids, chars) -> {
+                        JsonLinesReader.forEachIds(file, source.field(), (ids, lineNumber, chars) -> {
                             for (long id : ids) {
                                 writer.write(id);
                             }
+                            tokensPerFile[fileIndex] += ids.length;
                             progress.onProgress(bytesDone + Math.min(chars, fileBytes), bytesTotal, writer.count());
                         });
                         break;
@@ -203,40 +204,21 @@ final class TokenCache {
                         throw new IllegalArgumentException("TokenCache: " + source.format() + " sources are not cached");
                 }
                 bytesBefore += fileBytes;
-                progress.onProgress(bytesBefore, bytesTotal, writer.count());
-                SourceEntry now = current.get(i);
-                entries.add(new SourceEntry(now.path(), now.size(), now.mtime(), now.sha256(),
-                        writer.count() - tokensBefore));
             }
+            if (documents != null) {
+                documents.flush();
+            }
+            progress.onProgress(bytesTotal, bytesTotal, writer.count());
             writer.commit();
+
+            List<SourceEntry> entries = new ArrayList<>(files.size());
+            for (int i = 0; i < files.size(); i++) {
+                SourceEntry now = current.get(i);
+                entries.add(new SourceEntry(now.path(), now.size(), now.mtime(), now.sha256(), tokensPerFile[i]));
+            }
             return new Manifest(FORMAT, VERSION, fingerprint, source.format().name(), source.field(),
                     writer.dtype().jsonName(), writer.count(), writer.maxId(), entries);
         }
-    }
-
-    private static int[] encode(TokenEncoder encoder, String text, Path file, String documentKind) {
-        if (text.isEmpty()) {
-            return new int[0];
-        }
-        int[] ids = encoder.encode(text);
-        for (int id : ids) {
-            if (id < 0) {
-                throw new DatasetException("Tokenizer " + encoder.fingerprint() + " returned the negative id " + id
-                        + " for " + documentKind + " of " + file + ".");
-            }
-        }
-        return ids;
-    }
-
-    /** Writes a document followed by EOS, or nothing for an empty document. */
-    private static void writeDocument(TokenFileWriter writer, int[] ids, int eosId) throws IOException {
-        if (ids.length == 0) {
-            return;
-        }
-        for (int id : ids) {
-            writer.write(id);
-        }
-        writer.write(eosId);
     }
 
     private static String readUtf8(Path file) throws IOException {

@@ -22,6 +22,14 @@ public interface TokenEncoder {
     /** Returns a string that identifies the tokenizer, such as the SHA-256 of its tokenizer.json. */
     String fingerprint();
 
+    /**
+     * Returns whether {@link #encode} may run on several threads at once. When it returns true,
+     * the token cache encodes documents on the shared pool. The default is false.
+     */
+    default boolean isThreadSafe() {
+        return false;
+    }
+
     /** Creates an encoder from a function, for adapting a tokenizer class to this interface. */
     static TokenEncoder of(String fingerprint, int eosId, Function<String, int[]> encode) {
         Objects.requireNonNull(fingerprint, "fingerprint");

@@ -246,7 +246,22 @@ class DatasetErrorsTest {
         Path file = Files.writeString(dir.resolve("a.txt"), "text");
         TokenEncoder broken = TokenEncoder.of("signed-bytes", 0, s -> new int[] {1, -2});
         DatasetException e = loadFails(DatasetSource.text(file), broken);
-        assertEquals("Tokenizer signed-bytes returned the negative id -2 for the file of " + file + ".", e.getMessage());
+        assertEquals("Tokenizer signed-bytes returned the negative id -2 for the file " + file + ".", e.getMessage());
+    }
+
+    @Test
+    void negativeIdFromTokenizerNamesLine() throws IOException {
+        Path file = Files.writeString(dir.resolve("docs.jsonl"), "{\"text\": \"fine\"}\n{\"text\": \"\u00ff\"}\n");
+        TokenEncoder signedBytes = TokenEncoder.of("signed-bytes", 0, s -> {
+            byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int[] ids = new int[bytes.length];
+            for (int i = 0; i < bytes.length; i++) {
+                ids[i] = bytes[i];
+            }
+            return ids;
+        });
+        DatasetException e = loadFails(DatasetSource.jsonlText(file), signedBytes);
+        assertEquals("Tokenizer signed-bytes returned the negative id -61 for line 2 of " + file + ".", e.getMessage());
     }
 
     @Test

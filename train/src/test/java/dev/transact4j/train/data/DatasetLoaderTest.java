@@ -274,12 +274,86 @@ class DatasetLoaderTest {
 
         TokenSequence tokens = loader.load(DatasetSource.text(dir.resolve("corpus")));
 
-        assertEquals(2, updates.size());
+        // One update per document, then a final one.
+        assertEquals(3, updates.size());
+        assertEquals(Files.size(dir.resolve("corpus/1.txt")), updates.get(0)[0]);
+        assertEquals("one document".length() + 1, updates.get(0)[2]);
         long[] last = updates.get(updates.size() - 1);
         assertEquals(total, last[0]);
         assertEquals(total, last[1]);
         assertEquals(tokens.length(), last[2]);
-        assertTrue(updates.get(0)[0] < last[0]);
+        for (int i = 1; i < updates.size(); i++) {
+            assertTrue(updates.get(i)[0] >= updates.get(i - 1)[0], "bytes done must not go back");
+            assertTrue(updates.get(i)[2] >= updates.get(i - 1)[2], "tokens must not go back");
+        }
+    }
+
+    @Test
+    void threadSafeEncoderRunsOnPoolInOrder() throws IOException {
+        // 1000 lines make several groups of 256 documents, each split over two threads.
+        StringBuilder lines = new StringBuilder();
+        String[] documents = new String[1000];
+        for (int i = 0; i < documents.length; i++) {
+            documents[i] = "document " + i + (i % 7 == 0 ? " \u00e9" : "");
+            lines.append("{\"text\": \"").append(documents[i]).append("\"}\n");
+        }
+        Path file = Files.writeString(dir.resolve("many.jsonl"), lines);
+        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        TokenEncoder threadSafe = new TokenEncoder() {
+            @Override
+            public int[] encode(String text) {
+                threads.add(Thread.currentThread().getName());
+                return ByteTokenizer.ids(text);
+            }
+
+            @Override
+            public int eosId() {
+                return ByteTokenizer.EOS;
+            }
+
+            @Override
+            public String fingerprint() {
+                return "bytes";
+            }
+
+            @Override
+            public boolean isThreadSafe() {
+                return true;
+            }
+        };
+        int previousThreads = dev.transact4j.tensor.Parallel.threads();
+        dev.transact4j.tensor.Parallel.setThreads(2);
+        try {
+            TokenSequence tokens = loader(threadSafe).load(DatasetSource.jsonlText(file));
+
+            assertArrayEquals(ByteTokenizer.concatenated(documents), TokenFileIo.all(tokens));
+            assertTrue(threads.stream().anyMatch(name -> name.startsWith("transact4j-worker-")), threads.toString());
+        } finally {
+            dev.transact4j.tensor.Parallel.setThreads(previousThreads);
+        }
+    }
+
+    @Test
+    void encoderNotThreadSafeStaysOnCallingThread() throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 600; i++) {
+            lines.append("{\"text\": \"line ").append(i).append("\"}\n");
+        }
+        Path file = Files.writeString(dir.resolve("many.jsonl"), lines);
+        java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        TokenEncoder serial = TokenEncoder.of("bytes", ByteTokenizer.EOS, text -> {
+            threads.add(Thread.currentThread());
+            return ByteTokenizer.ids(text);
+        });
+        int previousThreads = dev.transact4j.tensor.Parallel.threads();
+        dev.transact4j.tensor.Parallel.setThreads(2);
+        try {
+            loader(serial).load(DatasetSource.jsonlText(file));
+
+            assertEquals(java.util.Set.of(Thread.currentThread()), threads);
+        } finally {
+            dev.transact4j.tensor.Parallel.setThreads(previousThreads);
+        }
     }
 
     static int[] randomIds(int count, int bound, long seed) {
