@@ -46,6 +46,10 @@ final class DocumentEncoder {
         this.tokensPerFile = tokensPerFile;
         this.progress = progress;
         this.bytesTotal = bytesTotal;
+        if (encoder.eosId() < 0) {
+            throw new DatasetException("Tokenizer " + encoder.fingerprint() + " has the negative EOS id "
+                    + encoder.eosId() + ". Give the id of its end-of-sequence token.");
+        }
     }
 
     /**
@@ -85,6 +89,10 @@ final class DocumentEncoder {
 
         for (int i = 0; i < n; i++) {
             Origin origin = origins.get(i);
+            if (ids[i] == null) {
+                throw new DatasetException("Tokenizer " + encoder.fingerprint() + " returned null for "
+                        + describe(origin) + ".");
+            }
             for (int id : ids[i]) {
                 if (id < 0) {
                     throw new DatasetException("Tokenizer " + encoder.fingerprint() + " returned the negative id " + id

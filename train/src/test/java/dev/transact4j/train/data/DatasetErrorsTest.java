@@ -250,6 +250,21 @@ class DatasetErrorsTest {
     }
 
     @Test
+    void negativeEosId() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "text");
+        DatasetException e = loadFails(DatasetSource.text(file), TokenEncoder.of("no-eos", -1, ByteTokenizer::ids));
+        assertEquals("Tokenizer no-eos has the negative EOS id -1. Give the id of its end-of-sequence token.",
+                e.getMessage());
+    }
+
+    @Test
+    void nullIdsFromTokenizer() throws IOException {
+        Path file = Files.writeString(dir.resolve("a.txt"), "text");
+        DatasetException e = loadFails(DatasetSource.text(file), TokenEncoder.of("null", 0, s -> null));
+        assertEquals("Tokenizer null returned null for the file " + file + ".", e.getMessage());
+    }
+
+    @Test
     void negativeIdFromTokenizerNamesLine() throws IOException {
         Path file = Files.writeString(dir.resolve("docs.jsonl"), "{\"text\": \"fine\"}\n{\"text\": \"\u00ff\"}\n");
         TokenEncoder signedBytes = TokenEncoder.of("signed-bytes", 0, s -> {
