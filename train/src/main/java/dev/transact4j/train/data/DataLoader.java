@@ -11,7 +11,7 @@ import java.util.NoSuchElementException;
  * {@code batchSize} entries of that order. When fewer than {@code batchSize} entries remain, they
  * are skipped for this epoch (see {@link #blocksSkippedPerEpoch()}) and the next epoch starts, so
  * every batch is full. {@link #position()} and {@link #restore(DataPosition)} save and restore the
- * position for an exact resume.
+ * position for an exact resume. A loader is meant for one thread and is not synchronized.
  */
 public final class DataLoader {
 
@@ -51,12 +51,12 @@ public final class DataLoader {
             cursor = 0;
             order = null;
         }
-        if (order == null) {
-            order = shuffle ? BlockShuffle.permutation(blocks.blockCount(), seed, epoch) : null;
+        if (shuffle && order == null) {
+            order = BlockShuffle.permutation(blocks.blockCount(), seed, epoch);
         }
         int[] blockIndices = new int[batchSize];
         for (int row = 0; row < batchSize; row++) {
-            blockIndices[row] = order == null ? cursor + row : order[cursor + row];
+            blockIndices[row] = shuffle ? order[cursor + row] : cursor + row;
         }
         cursor += batchSize;
         return assemble(blocks, blockIndices, blockBuffer);
@@ -76,7 +76,8 @@ public final class DataLoader {
     public void restore(DataPosition position) {
         if (position.cursor() > blocks.blockCount()) {
             throw new IllegalArgumentException("DataLoader.restore: cursor " + position.cursor() + " is beyond the "
-                    + blocks.blockCount() + " blocks of this dataset; the checkpoint was made with other data or seq_len");
+                    + blocks.blockCount() + " blocks of this dataset. The checkpoint was made with other data or"
+                    + " seq_len.");
         }
         if (position.epoch() != epoch) {
             order = null;
@@ -127,7 +128,10 @@ public final class DataLoader {
         };
     }
 
-    /** Builds a batch whose row {@code r} is block {@code blockIndices[r]}: inputs its first seqLen ids, targets its last. */
+    /**
+     * Builds a batch whose row {@code r} is block {@code blockIndices[r]}: its first seqLen ids as
+     * inputs and its last seqLen ids as targets.
+     */
     private static Batch assemble(PackedBlocks blocks, int[] blockIndices, int[] blockBuffer) {
         int seqLen = blocks.seqLen();
         int rows = blockIndices.length;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -49,12 +50,18 @@ public final class DatasetSource {
         return new DatasetSource(Format.TEXT, fileOrDirectory, null, "*.txt", null);
     }
 
-    /** Creates a JSON Lines source with the text in field {@code text}, from a file or the {@code *.jsonl} files under a directory. */
+    /**
+     * Creates a JSON Lines source with the text in field {@code text}, from a file or the
+     * {@code *.jsonl} files under a directory.
+     */
     public static DatasetSource jsonlText(Path fileOrDirectory) {
         return new DatasetSource(Format.JSONL_TEXT, fileOrDirectory, "text", "*.jsonl", null);
     }
 
-    /** Creates a JSON Lines source with token ids in field {@code input_ids}, from a file or the {@code *.jsonl} files under a directory. */
+    /**
+     * Creates a JSON Lines source with token ids in field {@code input_ids}, from a file or the
+     * {@code *.jsonl} files under a directory.
+     */
     public static DatasetSource jsonlInputIds(Path fileOrDirectory) {
         return new DatasetSource(Format.JSONL_IDS, fileOrDirectory, "input_ids", "*.jsonl", null);
     }
@@ -148,7 +155,7 @@ public final class DatasetSource {
 
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder(format.name().toLowerCase(java.util.Locale.ROOT)).append(' ').append(path);
+        StringBuilder s = new StringBuilder(format.name().toLowerCase(Locale.ROOT)).append(' ').append(path);
         if (field != null) {
             s.append(" field=").append(field);
         }

@@ -9,6 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Reads one field from every line of a JSON Lines file, with errors that name the file and line.
@@ -131,7 +132,7 @@ final class JsonLinesReader {
             case NULL:
                 return "null";
             default:
-                return "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " value";
+                return "a " + node.getNodeType().name().toLowerCase(Locale.ROOT) + " value";
         }
     }
 }

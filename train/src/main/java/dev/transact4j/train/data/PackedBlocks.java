@@ -1,5 +1,7 @@
 package dev.transact4j.train.data;
 
+import java.util.Objects;
+
 /**
  * A token sequence cut into non-overlapping blocks of {@code seqLen + 1} tokens: block {@code b}
  * covers tokens {@code [b * (seqLen + 1), (b + 1) * (seqLen + 1))}. A block gives one training row,
@@ -48,7 +50,7 @@ public final class PackedBlocks {
 
     /** Returns the view of blocks {@code [first, first + count)} of this one, dropping no further tokens. */
     public PackedBlocks range(int first, int count) {
-        java.util.Objects.checkFromIndexSize(first, count, blockCount);
+        Objects.checkFromIndexSize(first, count, blockCount);
         return new PackedBlocks(tokens, seqLen, firstBlock + first, count, 0);
     }
 
@@ -78,7 +80,7 @@ public final class PackedBlocks {
 
     /** Copies the {@code seqLen + 1} tokens of block {@code index} into {@code dst} at {@code offset}. */
     public void readBlock(int index, int[] dst, int offset) {
-        java.util.Objects.checkIndex(index, blockCount);
+        Objects.checkIndex(index, blockCount);
         long blockLength = seqLen + 1L;
         tokens.read((firstBlock + index) * blockLength, dst, offset, (int) blockLength);
     }

@@ -114,8 +114,8 @@ final class TokenCache {
             return PRETOKENIZED;
         }
         if (encoder == null) {
-            throw new DatasetException("Dataset " + source.path() + " is text and needs a tokenizer, but none was given."
-                    + " Pass a TokenEncoder to the DatasetLoader.");
+            throw new DatasetException("Dataset " + source.path() + " is text and needs a tokenizer, but none was"
+                    + " given. Pass a TokenEncoder to the DatasetLoader.");
         }
         return encoder.fingerprint();
     }
@@ -138,7 +138,8 @@ final class TokenCache {
         if (!fingerprint.equals(manifest.tokenizer())) {
             return "tokenizer changed from " + manifest.tokenizer() + " to " + fingerprint;
         }
-        if (!source.format().name().equals(manifest.sourceFormat()) || !Objects.equals(source.field(), manifest.field())) {
+        boolean sameFormat = source.format().name().equals(manifest.sourceFormat());
+        if (!sameFormat || !Objects.equals(source.field(), manifest.field())) {
             return "source format or field changed";
         }
         List<SourceEntry> recorded = manifest.sources() == null ? List.of() : manifest.sources();
@@ -169,7 +170,8 @@ final class TokenCache {
     }
 
     private static Manifest build(DatasetSource source, TokenEncoder encoder, String fingerprint, List<Path> files,
-                                  List<SourceEntry> current, Path binPath, ProgressListener progress) throws IOException {
+                                  List<SourceEntry> current, Path binPath, ProgressListener progress)
+            throws IOException {
         long bytesTotal = current.stream().mapToLong(SourceEntry::size).sum();
         long[] tokensPerFile = new long[files.size()];
         Files.createDirectories(binPath.toAbsolutePath().getParent());
@@ -201,7 +203,8 @@ final class TokenCache {
                         });
                         break;
                     default:
-                        throw new IllegalArgumentException("TokenCache: " + source.format() + " sources are not cached");
+                        throw new IllegalArgumentException("TokenCache: " + source.format()
+                                + " sources are not cached");
                 }
                 bytesBefore += fileBytes;
             }
@@ -254,8 +257,8 @@ final class TokenCache {
     /** Source file name made safe for a file name, plus 16 hex digits that tell same-named sources apart. */
     private static String baseName(DatasetSource source) {
         Path absolute = source.path().toAbsolutePath().normalize();
-        String key = Sha256.ofString(source.format() + "\n" + source.field() + "\n" + source.filePattern() + "\n" + absolute)
-                .substring(0, 16);
+        String description = source.format() + "\n" + source.field() + "\n" + source.filePattern() + "\n" + absolute;
+        String key = Sha256.ofString(description).substring(0, 16);
         Path name = absolute.getFileName();
         String safe = name == null ? "root" : name.toString().replaceAll("[^A-Za-z0-9._-]", "_");
         return safe + "-" + key;

@@ -1,5 +1,7 @@
 package dev.transact4j.train.data;
 
+import java.util.Locale;
+
 /** Width of one token id in a flat token file. Ids are unsigned and little-endian. */
 public enum TokenDtype {
     UINT16(2, 0xFFFFL),
@@ -25,7 +27,7 @@ public enum TokenDtype {
 
     /** Returns the numpy-style name written to cache sidecars: {@code uint16} or {@code uint32}. */
     public String jsonName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 
     /**

@@ -198,8 +198,8 @@ class DataLoaderTest {
         DataLoader loader = new DataLoader(blocks(40, 4), 2, true, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> loader.restore(new DataPosition(0, 9)));
-        assertEquals("DataLoader.restore: cursor 9 is beyond the 8 blocks of this dataset; the checkpoint was made"
-                + " with other data or seq_len", e.getMessage());
+        assertEquals("DataLoader.restore: cursor 9 is beyond the 8 blocks of this dataset. The checkpoint was made"
+                + " with other data or seq_len.", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new DataPosition(-1, 0));
     }
 

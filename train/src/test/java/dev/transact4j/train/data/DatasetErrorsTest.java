@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -102,12 +105,14 @@ class DatasetErrorsTest {
 
     @Test
     void inputIdsWithNegativeOrFractionalElements() throws IOException {
-        Path negative = Files.writeString(dir.resolve("negative.jsonl"), "{\"input_ids\": [1]}\n{\"input_ids\": [4, -5]}\n");
+        Path negative = Files.writeString(dir.resolve("negative.jsonl"),
+                "{\"input_ids\": [1]}\n{\"input_ids\": [4, -5]}\n");
         Path fractional = Files.writeString(dir.resolve("fractional.jsonl"), "{\"input_ids\": [1.5]}\n");
         Path tooLarge = Files.writeString(dir.resolve("large.jsonl"), "{\"input_ids\": [4294967296]}\n");
 
         assertEquals("Field \"input_ids\" at line 2 of " + negative + " has element 1 = -5, which is not a token id"
-                + " (an integer from 0 to 4294967295).", loadFails(DatasetSource.jsonlInputIds(negative), null).getMessage());
+                + " (an integer from 0 to 4294967295).",
+                loadFails(DatasetSource.jsonlInputIds(negative), null).getMessage());
         assertEquals("Field \"input_ids\" at line 1 of " + fractional + " has element 0 = 1.5, which is not a token"
                 + " id (an integer from 0 to 4294967295).",
                 loadFails(DatasetSource.jsonlInputIds(fractional), null).getMessage());
@@ -136,7 +141,8 @@ class DatasetErrorsTest {
         Path b = TokenFileIo.writeLlmc(shards.resolve("b.bin"), 20240801, 7, 2, new long[] {3, 4});
         DatasetException e = loadFails(DatasetSource.tokenFile(shards, TokenDtype.UINT16), null);
         assertEquals("Token files " + a + " (llm.c header, uint16) and " + b + " (llm.c header, uint32) differ in"
-                + " format. Every file of a sharded token dataset must have the same format and dtype.", e.getMessage());
+                + " format. Every file of a sharded token dataset must have the same format and dtype.",
+                e.getMessage());
     }
 
     @Test
@@ -167,7 +173,7 @@ class DatasetErrorsTest {
 
     @Test
     void llmcMagicInFileShorterThanHeader() throws IOException {
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buffer = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         buffer.putInt(20240520).putInt(1);
         Path file = Files.write(dir.resolve("cut.bin"), buffer.array());
         DatasetException e = loadFails(DatasetSource.tokenFile(file, TokenDtype.UINT16), null);
@@ -268,7 +274,7 @@ class DatasetErrorsTest {
     void negativeIdFromTokenizerNamesLine() throws IOException {
         Path file = Files.writeString(dir.resolve("docs.jsonl"), "{\"text\": \"fine\"}\n{\"text\": \"\u00ff\"}\n");
         TokenEncoder signedBytes = TokenEncoder.of("signed-bytes", 0, s -> {
-            byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
             int[] ids = new int[bytes.length];
             for (int i = 0; i < bytes.length; i++) {
                 ids[i] = bytes[i];
@@ -287,7 +293,8 @@ class DatasetErrorsTest {
         DatasetException e = assertThrows(DatasetException.class, () -> DataSplit.byFraction(blocks, 0.9));
 
         assertEquals("Dataset " + file + " has 2 blocks of 4 tokens; a validation fraction of 0.9 takes 2 of them and"
-                + " leaves none for training. Add data, lower seq_len or lower the validation fraction.", e.getMessage());
+                + " leaves none for training. Add data, lower seq_len or lower the validation fraction.",
+                e.getMessage());
     }
 
     @Test

@@ -2,12 +2,21 @@ package dev.transact4j.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.tensor.Parallel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,7 +98,7 @@ class DatasetLoaderTest {
         // 20240520 as little-endian int32 is the uint16 pair 55432, 308.
         Path file = TokenFileIo.writeRawUint16(dir.resolve("raw.bin"), new int[] {55432, 308, 1, 2});
 
-        DatasetException e = org.junit.jupiter.api.Assertions.assertThrows(DatasetException.class,
+        DatasetException e = assertThrows(DatasetException.class,
                 () -> loader(null).load(DatasetSource.tokenFile(file, TokenDtype.UINT16)));
 
         assertTrue(e.getMessage().startsWith("Token file " + file + " starts with the llm.c magic 20240520"),
@@ -141,9 +150,9 @@ class DatasetLoaderTest {
 
         TokenSequence tokens = loader(codePoints).load(DatasetSource.jsonlText(file));
 
-        int[] expected = java.util.stream.IntStream.concat(
-                java.util.stream.IntStream.concat(first.codePoints(), java.util.stream.IntStream.of(0x110000)),
-                java.util.stream.IntStream.concat(second.codePoints(), java.util.stream.IntStream.of(0x110000))).toArray();
+        int[] expected = IntStream.concat(
+                IntStream.concat(first.codePoints(), IntStream.of(0x110000)),
+                IntStream.concat(second.codePoints(), IntStream.of(0x110000))).toArray();
         assertEquals(TokenDtype.UINT32, tokens.dtype());
         assertArrayEquals(expected, TokenFileIo.all(tokens));
     }
@@ -174,7 +183,7 @@ class DatasetLoaderTest {
 
     @Test
     void llmcUint16FileIsDetectedByMagic() throws IOException {
-        long[] ids = java.util.Arrays.stream(randomIds(257, 50257, 2)).asLongStream().toArray();
+        long[] ids = Arrays.stream(randomIds(257, 50257, 2)).asLongStream().toArray();
         Path file = TokenFileIo.writeLlmc(dir.resolve("fineweb_train_000001.bin"), 20240520, 1, ids.length, ids);
 
         // The raw dtype given is ignored: the header sets uint16.
@@ -206,8 +215,8 @@ class DatasetLoaderTest {
     void llmcShardsInDirectoryAreJoinedInOrder() throws IOException {
         // Shards of 9, 0 and 13 ids, with 16-byte chunks so reads cross both chunk and shard boundaries.
         Path shards = Files.createDirectories(dir.resolve("fineweb10B"));
-        long[] first = java.util.Arrays.stream(randomIds(9, 50257, 5)).asLongStream().toArray();
-        long[] third = java.util.Arrays.stream(randomIds(13, 50257, 6)).asLongStream().toArray();
+        long[] first = Arrays.stream(randomIds(9, 50257, 5)).asLongStream().toArray();
+        long[] third = Arrays.stream(randomIds(13, 50257, 6)).asLongStream().toArray();
         TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000001.bin"), 20240520, 1, first.length, first);
         TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000002.bin"), 20240520, 1, 0, new long[0]);
         TokenFileIo.writeLlmc(shards.resolve("fineweb_train_000003.bin"), 20240520, 1, third.length, third);
@@ -217,7 +226,7 @@ class DatasetLoaderTest {
         TokenSequence tokens = small.load(DatasetSource.tokenFile(shards, TokenDtype.UINT16)
                 .withFilePattern("fineweb_train_*.bin"));
 
-        int[] expected = java.util.stream.LongStream.concat(java.util.Arrays.stream(first), java.util.Arrays.stream(third))
+        int[] expected = LongStream.concat(Arrays.stream(first), Arrays.stream(third))
                 .mapToInt(id -> (int) id).toArray();
         assertEquals(shards, tokens.path());
         assertArrayEquals(expected, TokenFileIo.all(tokens));
@@ -225,7 +234,7 @@ class DatasetLoaderTest {
             int count = expected.length - start;
             int[] out = new int[count];
             tokens.read(start, out, 0, count);
-            assertArrayEquals(java.util.Arrays.copyOfRange(expected, start, expected.length), out, "read from " + start);
+            assertArrayEquals(Arrays.copyOfRange(expected, start, expected.length), out, "read from " + start);
         }
         assertEquals(3, tokens.spans().size());
         assertEquals(new TokenSequence.Span(shards.resolve("fineweb_train_000003.bin").toString(), 9, 13),
@@ -239,7 +248,7 @@ class DatasetLoaderTest {
         // 16-byte chunks: 8 uint16 ids or 4 uint32 ids per chunk, so 33 and 17 ids span several chunks.
         int[] ids16 = randomIds(33, 65536, 3);
         Path file16 = TokenFileIo.writeRawUint16(dir.resolve("a.bin"), ids16);
-        long[] ids32 = java.util.Arrays.stream(randomIds(17, Integer.MAX_VALUE, 4)).asLongStream().toArray();
+        long[] ids32 = Arrays.stream(randomIds(17, Integer.MAX_VALUE, 4)).asLongStream().toArray();
         Path file32 = TokenFileIo.writeLlmc(dir.resolve("b.bin"), 20240801, 7, ids32.length, ids32);
         DatasetLoader small = new DatasetLoader(dir, null, ProgressListener.NONE, 4);
 
@@ -251,8 +260,8 @@ class DatasetLoaderTest {
             for (int count = 0; start + count <= ids16.length; count += 5) {
                 int[] out = new int[count + 2];
                 tokens16.read(start, out, 1, count);
-                assertArrayEquals(java.util.Arrays.copyOfRange(ids16, start, start + count),
-                        java.util.Arrays.copyOfRange(out, 1, count + 1), "uint16 read at " + start + " count " + count);
+                assertArrayEquals(Arrays.copyOfRange(ids16, start, start + count),
+                        Arrays.copyOfRange(out, 1, count + 1), "uint16 read at " + start + " count " + count);
             }
         }
         int[] all32 = new int[ids32.length];
@@ -268,7 +277,7 @@ class DatasetLoaderTest {
         Files.writeString(dir.resolve("corpus/1.txt"), "one document");
         Files.writeString(dir.resolve("corpus/2.txt"), "another, longer document");
         long total = Files.size(dir.resolve("corpus/1.txt")) + Files.size(dir.resolve("corpus/2.txt"));
-        java.util.List<long[]> updates = new java.util.ArrayList<>();
+        List<long[]> updates = new ArrayList<>();
         DatasetLoader loader = new DatasetLoader(dir.resolve("out"), new ByteTokenizer(),
                 (done, all, tokens) -> updates.add(new long[] {done, all, tokens}));
 
@@ -298,7 +307,7 @@ class DatasetLoaderTest {
             lines.append("{\"text\": \"").append(documents[i]).append("\"}\n");
         }
         Path file = Files.writeString(dir.resolve("many.jsonl"), lines);
-        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<String> threads = ConcurrentHashMap.newKeySet();
         TokenEncoder threadSafe = new TokenEncoder() {
             @Override
             public int[] encode(String text) {
@@ -321,15 +330,15 @@ class DatasetLoaderTest {
                 return true;
             }
         };
-        int previousThreads = dev.transact4j.tensor.Parallel.threads();
-        dev.transact4j.tensor.Parallel.setThreads(2);
+        int previousThreads = Parallel.threads();
+        Parallel.setThreads(2);
         try {
             TokenSequence tokens = loader(threadSafe).load(DatasetSource.jsonlText(file));
 
             assertArrayEquals(ByteTokenizer.concatenated(documents), TokenFileIo.all(tokens));
             assertTrue(threads.stream().anyMatch(name -> name.startsWith("transact4j-worker-")), threads.toString());
         } finally {
-            dev.transact4j.tensor.Parallel.setThreads(previousThreads);
+            Parallel.setThreads(previousThreads);
         }
     }
 
@@ -340,19 +349,19 @@ class DatasetLoaderTest {
             lines.append("{\"text\": \"line ").append(i).append("\"}\n");
         }
         Path file = Files.writeString(dir.resolve("many.jsonl"), lines);
-        java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
         TokenEncoder serial = TokenEncoder.of("bytes", ByteTokenizer.EOS, text -> {
             threads.add(Thread.currentThread());
             return ByteTokenizer.ids(text);
         });
-        int previousThreads = dev.transact4j.tensor.Parallel.threads();
-        dev.transact4j.tensor.Parallel.setThreads(2);
+        int previousThreads = Parallel.threads();
+        Parallel.setThreads(2);
         try {
             loader(serial).load(DatasetSource.jsonlText(file));
 
-            assertEquals(java.util.Set.of(Thread.currentThread()), threads);
+            assertEquals(Set.of(Thread.currentThread()), threads);
         } finally {
-            dev.transact4j.tensor.Parallel.setThreads(previousThreads);
+            Parallel.setThreads(previousThreads);
         }
     }
 

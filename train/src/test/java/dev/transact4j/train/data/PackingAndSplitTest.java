@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,7 +101,7 @@ class PackingAndSplitTest {
 
     @Test
     void vocabularyCheckUsesCachedMax() throws IOException {
-        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("a.txt"), "hello");
+        Path file = Files.writeString(dir.resolve("a.txt"), "hello");
         TokenSequence tokens = new DatasetLoader(dir.resolve("out"), new ByteTokenizer(), ProgressListener.NONE)
                 .load(DatasetSource.text(file));
 

@@ -3,6 +3,7 @@ package dev.transact4j.train.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,7 +139,7 @@ class TokenCacheTest {
         TokenSequence built = open(source, new ByteTokenizer());
         Path bin = built.path();
         byte[] bytes = Files.readAllBytes(bin);
-        Files.write(bin, java.util.Arrays.copyOf(bytes, bytes.length - 2));
+        Files.write(bin, Arrays.copyOf(bytes, bytes.length - 2));
 
         ByteTokenizer again = new ByteTokenizer();
         TokenSequence tokens = open(source, again);
@@ -167,7 +170,7 @@ class TokenCacheTest {
         open(DatasetSource.jsonlInputIds(file), null);
 
         try (Stream<Path> files = Files.list(dir.resolve("out"))) {
-            java.util.List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
+            List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
             assertEquals(2, names.size(), names.toString());
             assertTrue(names.get(0).endsWith(".bin"), names.toString());
             assertTrue(names.get(1).endsWith(".json"), names.toString());
@@ -176,10 +179,11 @@ class TokenCacheTest {
 
     @Test
     void failedBuildLeavesNoCache() throws IOException {
-        Path file = Files.writeString(dir.resolve("ids.jsonl"), "{\"input_ids\": [1, 2]}\n{\"input_ids\": [3, \"x\"]}\n");
+        Path file = Files.writeString(dir.resolve("ids.jsonl"),
+                "{\"input_ids\": [1, 2]}\n{\"input_ids\": [3, \"x\"]}\n");
         DatasetSource source = DatasetSource.jsonlInputIds(file);
 
-        org.junit.jupiter.api.Assertions.assertThrows(DatasetException.class, () -> open(source, null));
+        assertThrows(DatasetException.class, () -> open(source, null));
 
         try (Stream<Path> files = Files.list(dir.resolve("out"))) {
             assertEquals(0, files.count());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +30,9 @@ class TrainingDataTest {
         Files.writeString(dir.resolve("corpus/b.txt"), "abcdefghij");
         Files.writeString(dir.resolve("corpus/c.txt"), "ABCDEFGHIJ");
 
-        TrainingData data = TrainingData.prepare(loader(), DatasetSource.text(dir.resolve("corpus")), null, 0.34, 4, 257);
+        DatasetSource corpus = DatasetSource.text(dir.resolve("corpus"));
+
+        TrainingData data = TrainingData.prepare(loader(), corpus, null, 0.34, 4, 257);
 
         assertEquals(4, data.train().blockCount());
         assertEquals(2, data.validation().blockCount());
@@ -37,7 +40,7 @@ class TrainingDataTest {
         int[] block = new int[5];
         data.validation().readBlock(1, block, 0);
         int[] all = ByteTokenizer.concatenated("0123456789", "abcdefghij", "ABCDEFGHIJ");
-        assertArrayEquals(java.util.Arrays.copyOfRange(all, 25, 30), block);
+        assertArrayEquals(Arrays.copyOfRange(all, 25, 30), block);
         assertEquals("Data: 4 training and 2 validation blocks of 5 tokens (20 and 10 tokens), 3 tokens dropped after"
                 + " the last whole block", data.summary());
     }
@@ -61,9 +64,11 @@ class TrainingDataTest {
         Path train = TokenFileIo.writeRawUint16(dir.resolve("train.bin"), new int[] {1, 2, 3, 4, 5, 6});
         Path validation = TokenFileIo.writeRawUint16(dir.resolve("val.bin"), new int[] {1, 2, 300, 4});
 
-        DatasetException e = assertThrows(DatasetException.class, () -> TrainingData.prepare(loader(),
-                DatasetSource.tokenFile(train, TokenDtype.UINT16), DatasetSource.tokenFile(validation, TokenDtype.UINT16),
-                0, 2, 257));
+        DatasetSource trainSource = DatasetSource.tokenFile(train, TokenDtype.UINT16);
+        DatasetSource validationSource = DatasetSource.tokenFile(validation, TokenDtype.UINT16);
+
+        DatasetException e = assertThrows(DatasetException.class,
+                () -> TrainingData.prepare(loader(), trainSource, validationSource, 0, 2, 257));
 
         assertTrue(e.getMessage().startsWith("Token id 300 at position 2 of " + validation), e.getMessage());
     }
