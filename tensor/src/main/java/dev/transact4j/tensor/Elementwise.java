@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Dimension letters: {@code N} elements of the output; after merging adjacent dims that are
  * contiguous in every operand, {@code R} outer rows of {@code L} inner elements, cut into blocks of
- * at most {@link #BLOCK}. The block is the unit of work: an operand whose inner stride is not 1 is
- * packed into a unit-stride buffer (a stride of 0, from broadcasting, fills the buffer with one
- * value), so the SIMD loops only ever see unit-stride runs. Work is split over blocks, and a block
+ * at most {@link #BLOCK}. The block is the unit of work. An operand whose inner stride is not 1
+ * is packed into a unit-stride buffer, and a stride of 0 (from broadcasting) fills the buffer with
+ * one value, so the SIMD loops only ever see unit-stride runs. Work is split over blocks, and a block
  * is computed the same way whichever thread runs it, so results do not depend on the thread count.
  *
  * <p>An output that overlaps an input other than element for element (same offset and strides)
@@ -190,7 +190,7 @@ final class Elementwise {
             case RELU:
                 for (int i = 0; i < bound; i += step) {
                     FloatVector v = FloatVector.fromArray(S, x, xi + i);
-                    // the mask keeps NaN as NaN, where max(v, 0) would too, and -0 becomes 0
+                    // NaN compares false, so it stays NaN; -0 becomes 0
                     v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(o, oi + i);
                 }
                 break;
