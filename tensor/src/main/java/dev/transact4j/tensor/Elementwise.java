@@ -33,7 +33,7 @@ final class Elementwise {
 
     /** Element-wise functions of one argument; {@link #apply} is the scalar twin of each SIMD loop. */
     enum Unary {
-        COPY, NEG, EXP, LOG, SQRT, RSQRT, ABS, SIGMOID, SILU, TANH, RELU;
+        COPY, NEG, EXP, LOG, SQRT, RSQRT, ABS, SIGMOID, SILU, TANH, RELU, SIGN, STEP;
 
         float apply(float x) {
             switch (this) {
@@ -59,6 +59,10 @@ final class Elementwise {
                     return VectorMath.tanh(x);
                 case RELU:
                     return x > 0f ? x : (x == x ? 0f : x);
+                case SIGN:
+                    return x > 0f ? 1f : x < 0f ? -1f : x == x ? 0f : x;
+                case STEP:
+                    return x > 0f ? 1f : 0f;
                 default:
                     throw new AssertionError(this);
             }
@@ -71,7 +75,7 @@ final class Elementwise {
      * whole exponents, zeros, infinities) exactly, which {@code exp(b * log(a))} would not.
      */
     enum Binary {
-        ADD, SUB, MUL, DIV, POW, MAX, MIN;
+        ADD, SUB, MUL, DIV, POW, MAX, MIN, EQ;
 
         float apply(float a, float b) {
             switch (this) {
@@ -89,6 +93,8 @@ final class Elementwise {
                     return Math.max(a, b);
                 case MIN:
                     return Math.min(a, b);
+                case EQ:
+                    return a == b ? 1f : 0f;
                 default:
                     throw new AssertionError(this);
             }
@@ -194,6 +200,20 @@ final class Elementwise {
                     v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(o, oi + i);
                 }
                 break;
+            case SIGN:
+                for (int i = 0; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(S, x, xi + i);
+                    // NaN fails both compares and is blended back in from v
+                    FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).blend(-1f, v.compare(VectorOperators.LT, 0f))
+                            .blend(v, v.compare(VectorOperators.NE, v)).intoArray(o, oi + i);
+                }
+                break;
+            case STEP:
+                for (int i = 0; i < bound; i += step) {
+                    FloatVector v = FloatVector.fromArray(S, x, xi + i);
+                    FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).intoArray(o, oi + i);
+                }
+                break;
             default:
                 return 0;
         }
@@ -239,6 +259,13 @@ final class Elementwise {
             case MIN:
                 for (int i = 0; i < bound; i += step) {
                     FloatVector.fromArray(S, a, ai + i).min(FloatVector.fromArray(S, b, bi + i)).intoArray(o, oi + i);
+                }
+                break;
+            case EQ:
+                for (int i = 0; i < bound; i += step) {
+                    VectorMask<Float> equal = FloatVector.fromArray(S, a, ai + i)
+                            .compare(VectorOperators.EQ, FloatVector.fromArray(S, b, bi + i));
+                    FloatVector.zero(S).blend(1f, equal).intoArray(o, oi + i);
                 }
                 break;
             default:

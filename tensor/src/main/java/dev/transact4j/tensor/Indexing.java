@@ -24,7 +24,7 @@ final class Indexing {
                         + " is out of bounds for dim " + dim + " of size " + size + " in shape " + Shapes.str(x.shape));
             }
         }
-        Tensor src = x.contiguous();
+        Tensor src = x.isContiguous() ? x : x.copyRaw();
         int[] outShape = x.shape.clone();
         outShape[dim] = index.length;
         Tensor out = Tensor.zeros(outShape);
@@ -74,7 +74,7 @@ final class Indexing {
             throw new IllegalArgumentException("scatterAdd: index of shape " + Shapes.str(index.shape())
                     + " is larger than src of shape " + Shapes.str(src.shape) + " in dim " + dim);
         }
-        Tensor out = x.copy();
+        Tensor out = x.copyRaw();
         int[] shape = index.shape();
         int[] idx = index.data();
         int size = x.shape[dim];
@@ -132,14 +132,17 @@ final class Indexing {
         outShape[d] = total;
         Tensor out = Tensor.zeros(outShape);
         int at = 0;
-        for (Tensor t : tensors) {
-            out.narrow(d, at, t.shape[d]).copyFrom(t);
-            at += t.shape[d];
+        try (GradMode.Scope scope = GradMode.noGrad()) {
+            for (Tensor t : tensors) {
+                out.narrow(d, at, t.shape[d]).copyFrom(t);
+                at += t.shape[d];
+            }
         }
         return out;
     }
 
-    static Tensor stack(int dim, Tensor[] tensors) {
+    /** Checks that the tensors share one shape and returns them with a new dim of size 1 at {@code dim}. */
+    static Tensor[] stackParts(int dim, Tensor[] tensors) {
         if (tensors.length == 0) {
             throw new IllegalArgumentException("stack: needs at least one tensor");
         }
@@ -153,7 +156,7 @@ final class Indexing {
             }
             expanded[i] = tensors[i].unsqueeze(d);
         }
-        return concat(d, expanded);
+        return expanded;
     }
 
     /**
@@ -165,7 +168,7 @@ final class Indexing {
             throw new IllegalArgumentException((upper ? "triu" : "tril") + ": needs at least 2 dims, got shape "
                     + Shapes.str(x.shape));
         }
-        Tensor out = x.copy();
+        Tensor out = x.copyRaw();
         int rows = x.shape[x.dim() - 2];
         int columns = x.shape[x.dim() - 1];
         int matrices = rows * columns == 0 ? 0 : out.numel() / (rows * columns);
@@ -182,6 +185,31 @@ final class Indexing {
             }
         }
         return out;
+    }
+
+    /**
+     * Adds {@code src[o, j, i]} into {@code target[o, index[j], i]} and returns the contiguous
+     * {@code target}; repeated indices add up in order. Splits over {@code O} only, since the
+     * slices of one {@code o} may collide.
+     */
+    static Tensor indexAdd(Tensor target, int dim, int[] index, Tensor src) {
+        Tensor s = src.isContiguous() ? src : src.copyRaw();
+        int size = target.shape[dim];
+        int inner = innerSize(target.shape, dim);
+        int outer = outerSize(target.shape, dim);
+        int count = index.length;
+        boolean simd = Simd.enabled();
+        int grain = Math.max(1, Elementwise.PARALLEL_MIN / Math.max(1, inner * count));
+        Parallel.forRange(0, outer, grain, (lo, hi) -> {
+            for (int o = lo; o < hi; o++) {
+                for (int j = 0; j < count; j++) {
+                    int to = target.offset + (o * size + index[j]) * inner;
+                    int from = s.offset + (o * count + j) * inner;
+                    Elementwise.binaryRun(Elementwise.Binary.ADD, simd, target.data, to, s.data, from, target.data, to, inner);
+                }
+            }
+        });
+        return target;
     }
 
     private static int innerSize(int[] shape, int dim) {

@@ -14,7 +14,9 @@ import java.util.Arrays;
  * and the shapes.
  *
  * <p>The kernels live by concept in {@link Elementwise}, {@link Reductions}, {@link Softmax},
- * {@link Indexing} and {@link Matmul}; this class holds the layout and the view logic.
+ * {@link Indexing} and {@link Matmul}; this class holds the layout and the view logic. Each op
+ * hands its result to {@link Derivatives}, which records the backward rule when an input
+ * {@linkplain #requiresGrad() requires grad} (see {@link #backward()}).
  */
 public final class Tensor {
 
@@ -23,9 +25,11 @@ public final class Tensor {
     final int[] strides;
     final int offset;
 
-    // reverse-mode autograd state
+    // reverse-mode autograd: whether gradients flow to this tensor, the gradient a backward pass
+    // accumulated into it (leaves only), and the op that computed it (null for a leaf)
     boolean requiresGrad;
     Tensor grad;
+    Node gradFn;
 
     Tensor(float[] data, int[] shape, int[] strides, int offset) {
         this.data = data;
@@ -254,7 +258,7 @@ public final class Tensor {
                     + Shapes.str(shape) + " and strides " + Shapes.str(strides)
                     + "; call contiguous() first, or use reshape(), which copies when it must");
         }
-        return new Tensor(data, target, newStrides, offset);
+        return Derivatives.reshaped("view", this, new Tensor(data, target, newStrides, offset));
     }
 
     /** Returns {@link #view} when the strides allow it, otherwise a contiguous copy of the new shape. */
@@ -262,7 +266,7 @@ public final class Tensor {
         int[] target = inferShape("reshape", newShape);
         int[] newStrides = Views.viewStrides(shape, strides, target);
         if (newStrides != null) {
-            return new Tensor(data, target, newStrides, offset);
+            return Derivatives.reshaped("reshape", this, new Tensor(data, target, newStrides, offset));
         }
         return contiguous().view(target);
     }
@@ -338,7 +342,7 @@ public final class Tensor {
             s[d] = shape[src];
             st[d] = strides[src];
         }
-        return new Tensor(data, s, st, offset);
+        return Derivatives.permute(this, order, new Tensor(data, s, st, offset));
     }
 
     /** Returns the view of elements {@code [start, start + length)} along {@code dim}. */
@@ -350,7 +354,8 @@ public final class Tensor {
         }
         int[] s = shape.clone();
         s[d] = length;
-        return new Tensor(data, s, strides, offset + (length == 0 ? 0 : start * strides[d]));
+        return Derivatives.narrow(this, d, start, length,
+                new Tensor(data, s, strides, offset + (length == 0 ? 0 : start * strides[d])));
     }
 
     /** Returns the view of elements {@code [start, end)} along {@code dim}; negative bounds count from the back. */
@@ -373,14 +378,16 @@ public final class Tensor {
             throw new IllegalArgumentException("select: index " + index + " is out of bounds for dim " + dim
                     + " of size " + shape[d] + " in shape " + Shapes.str(shape));
         }
-        return new Tensor(data, Views.remove(shape, d), Views.remove(strides, d), offset + i * strides[d]);
+        return Derivatives.select(this, d, i,
+                new Tensor(data, Views.remove(shape, d), Views.remove(strides, d), offset + i * strides[d]));
     }
 
     /** Returns a view with a new dim of size 1 inserted at {@code dim} (from {@code -rank-1} to {@code rank}). */
     public Tensor unsqueeze(int dim) {
         int d = Shapes.dim("unsqueeze", dim, shape.length + 1);
         int stride = d < shape.length ? shape[d] * strides[d] : 1;
-        return new Tensor(data, Views.insert(shape, d, 1), Views.insert(strides, d, stride), offset);
+        return Derivatives.reshaped("unsqueeze", this,
+                new Tensor(data, Views.insert(shape, d, 1), Views.insert(strides, d, stride), offset));
     }
 
     /** Returns a view without the dims of size 1. */
@@ -394,7 +401,7 @@ public final class Tensor {
                 st[m++] = strides[d];
             }
         }
-        return new Tensor(data, Arrays.copyOf(s, m), Arrays.copyOf(st, m), offset);
+        return Derivatives.reshaped("squeeze", this, new Tensor(data, Arrays.copyOf(s, m), Arrays.copyOf(st, m), offset));
     }
 
     /** Returns a view without {@code dim} if its size is 1, otherwise this tensor, as in PyTorch. */
@@ -403,7 +410,7 @@ public final class Tensor {
         if (shape[d] != 1) {
             return this;
         }
-        return new Tensor(data, Views.remove(shape, d), Views.remove(strides, d), offset);
+        return Derivatives.reshaped("squeeze", this, new Tensor(data, Views.remove(shape, d), Views.remove(strides, d), offset));
     }
 
     /**
@@ -428,7 +435,10 @@ public final class Tensor {
             s[d] = target;
             st[d] = d < lead || (own == 1 && target != 1) ? 0 : strides[d - lead];
         }
-        return new Tensor(data, s, st, offset);
+        if (Shapes.same(s, shape)) {
+            return this;
+        }
+        return Derivatives.expand(this, new Tensor(data, s, st, offset));
     }
 
     /** Returns this tensor when it is contiguous, otherwise a contiguous copy. */
@@ -436,16 +446,14 @@ public final class Tensor {
         if (isContiguous()) {
             return this;
         }
-        Tensor out = zeros(shape);
-        Elementwise.unary(Elementwise.Unary.COPY, this, out);
-        return out;
+        return copy();
     }
 
     /** Returns a contiguous copy that shares nothing with this tensor. */
     public Tensor copy() {
         Tensor out = zeros(shape);
         Elementwise.unary(Elementwise.Unary.COPY, this, out);
-        return out;
+        return Derivatives.unary(Elementwise.Unary.COPY, this, out);
     }
 
     // ---------------------------------------------------------------- element-wise
@@ -570,6 +578,24 @@ public final class Tensor {
         return unary(Elementwise.Unary.RELU);
     }
 
+    /** Returns -1, 0 or 1 by the sign of each element (NaN stays NaN). */
+    public Tensor sign() {
+        return unary(Elementwise.Unary.SIGN);
+    }
+
+    /** Returns 1 where {@code this > 0} and 0 elsewhere (NaN included). */
+    Tensor step() {
+        return unary(Elementwise.Unary.STEP);
+    }
+
+    /** Returns 1 where {@code this == other} and 0 elsewhere, broadcast; carries no gradient. */
+    public Tensor eq(Tensor other) {
+        int[] s = Shapes.broadcast("eq", shape, other.shape);
+        Tensor out = zeros(s);
+        Elementwise.binary(Elementwise.Binary.EQ, expandRaw(s), other.expandRaw(s), out);
+        return out;
+    }
+
     /**
      * Returns {@code cond != 0 ? a : b} element by element, all three broadcast together, as
      * {@code torch.where}.
@@ -577,8 +603,8 @@ public final class Tensor {
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
         int[] s = Shapes.broadcast("where", cond.shape, a.shape, b.shape);
         Tensor out = zeros(s);
-        Elementwise.where(cond.expand(s), a.expand(s), b.expand(s), out);
-        return out;
+        Elementwise.where(cond.expandRaw(s), a.expandRaw(s), b.expandRaw(s), out);
+        return Derivatives.where(cond, a, b, out);
     }
 
     /** Returns a copy with {@code value} wherever {@code mask != 0}; the mask broadcasts to this shape. */
@@ -593,14 +619,24 @@ public final class Tensor {
     private Tensor unary(Elementwise.Unary op) {
         Tensor out = zeros(shape);
         Elementwise.unary(op, this, out);
-        return out;
+        return Derivatives.unary(op, this, out);
     }
 
     private Tensor binary(Elementwise.Binary op, String name, Tensor other) {
         int[] s = Shapes.broadcast(name, shape, other.shape);
         Tensor out = zeros(s);
-        Elementwise.binary(op, expand(s), other.expand(s), out);
-        return out;
+        Elementwise.binary(op, expandRaw(s), other.expandRaw(s), out);
+        return Derivatives.binary(op, name, this, other, out);
+    }
+
+    /** Returns this tensor broadcast to {@code s} (already checked) as a view, without recording. */
+    Tensor expandRaw(int[] s) {
+        int lead = s.length - shape.length;
+        int[] st = new int[s.length];
+        for (int d = lead; d < s.length; d++) {
+            st[d] = shape[d - lead] == 1 && s[d] != 1 ? 0 : strides[d - lead];
+        }
+        return new Tensor(data, s, st, offset);
     }
 
     // ---------------------------------------------------------------- in place
@@ -637,7 +673,7 @@ public final class Tensor {
 
     /** Copies {@code src} (broadcast to this shape) into this tensor and returns it. */
     public Tensor copyFrom(Tensor src) {
-        checkWritable("copyFrom");
+        checkWritable("copyFrom", src);
         Elementwise.unary(Elementwise.Unary.COPY, expandTo("copyFrom", src), this);
         return this;
     }
@@ -648,7 +684,7 @@ public final class Tensor {
     }
 
     private Tensor binaryInPlace(Elementwise.Binary op, String name, Tensor other) {
-        checkWritable(name);
+        checkWritable(name, other);
         Elementwise.binary(op, this, expandTo(name, other), this);
         return this;
     }
@@ -660,10 +696,18 @@ public final class Tensor {
                     + " broadcast to " + Shapes.str(s) + ", but the result must keep this tensor's shape "
                     + Shapes.str(shape));
         }
-        return other.expand(s);
+        return other.expandRaw(s);
     }
 
-    private void checkWritable(String name) {
+    private void checkWritable(String name, Tensor operand) {
+        if (GradMode.isEnabled() && requiresGrad) {
+            throw new IllegalStateException(name + ": this tensor requires grad, and changing it in place would corrupt "
+                    + "the gradients; use the out-of-place op, or update it inside GradMode.noGrad()");
+        }
+        if (GradMode.isEnabled() && operand.requiresGrad) {
+            throw new IllegalStateException(name + ": the operand requires grad, but in-place results are not recorded; "
+                    + "use the out-of-place op, or detach() the operand");
+        }
         for (int d = 0; d < shape.length; d++) {
             if (strides[d] == 0 && shape[d] > 1) {
                 throw new IllegalArgumentException(name + ": this tensor of shape " + Shapes.str(shape)
@@ -697,9 +741,12 @@ public final class Tensor {
 
     /** Returns the mean over {@code dims}. */
     public Tensor mean(int[] dims, boolean keepdim) {
-        Tensor s = reduce(Reductions.Kind.SUM, "mean", dims, keepdim);
+        boolean[] mask = Shapes.dimMask("mean", dims, shape.length);
+        Tensor s = reduceRaw(Reductions.Kind.SUM, mask, keepdim);
         int count = numel() / Math.max(1, s.numel());
-        return s.divInPlace(scalar(count == 0 ? Float.NaN : count));
+        float scale = count == 0 ? Float.NaN : 1f / count;
+        Elementwise.binary(Elementwise.Binary.MUL, s, scalar(scale).expandRaw(s.shape), s);
+        return Derivatives.sum("mean", this, mask, scale, s);
     }
 
     /** Returns the mean over {@code dim}. */
@@ -737,7 +784,9 @@ public final class Tensor {
         }
         Object[] result = Reductions.maxWithIndex(this, d);
         int[] outShape = reducedShape(new boolean[shape.length], d, keepdim);
-        return new MaxResult(wrap((float[]) result[0], outShape), IndexTensor.of((int[]) result[1], outShape));
+        IndexTensor indices = IndexTensor.of((int[]) result[1], outShape);
+        Tensor values = Derivatives.maxAlongDim(this, d, indices, keepdim, wrap((float[]) result[0], outShape));
+        return new MaxResult(values, indices);
     }
 
     /** Returns the index of the first max over {@code dim}. */
@@ -752,15 +801,23 @@ public final class Tensor {
 
     /** Returns the L2 norm over {@code dims}. */
     public Tensor norm(int[] dims, boolean keepdim) {
-        Tensor s = reduce(Reductions.Kind.SUM_SQUARES, "norm", dims, keepdim);
+        boolean[] mask = Shapes.dimMask("norm", dims, shape.length);
+        Tensor s = reduceRaw(Reductions.Kind.SUM_SQUARES, mask, keepdim);
         Elementwise.unary(Elementwise.Unary.SQRT, s, s);
-        return s;
+        return Derivatives.norm(this, mask, s);
     }
 
     private Tensor reduce(Reductions.Kind kind, String name, int[] dims, boolean keepdim) {
         boolean[] mask = Shapes.dimMask(name, dims, shape.length);
+        Tensor out = reduceRaw(kind, mask, keepdim);
+        return kind == Reductions.Kind.SUM
+                ? Derivatives.sum(name, this, mask, 1f, out)
+                : Derivatives.extremum(name, this, mask, out);
+    }
+
+    private Tensor reduceRaw(Reductions.Kind kind, boolean[] mask, boolean keepdim) {
         Tensor out = Reductions.reduce(kind, this, mask);
-        return keepdim ? out.view(keptShape(mask)) : out;
+        return keepdim ? wrap(out.data, keptShape(mask)) : out;
     }
 
     private int[] keptShape(boolean[] mask) {
@@ -808,10 +865,17 @@ public final class Tensor {
         if (shape.length == 0) {
             throw new IllegalArgumentException(name + ": needs at least one dim, got a 0-d tensor");
         }
-        Tensor x = contiguous();
+        Tensor x = isContiguous() ? this : copyRaw();
         Tensor out = zeros(shape);
         int columns = shape[shape.length - 1];
         Softmax.rows(log, x.data, x.offset, out.data, 0, columns == 0 ? 0 : numel() / columns, columns);
+        return log ? Derivatives.logSoftmax(this, out) : Derivatives.softmax(this, out);
+    }
+
+    /** Returns a contiguous copy without recording it. */
+    Tensor copyRaw() {
+        Tensor out = zeros(shape);
+        Elementwise.unary(Elementwise.Unary.COPY, this, out);
         return out;
     }
 
@@ -819,44 +883,117 @@ public final class Tensor {
 
     /** Returns the slices at {@code index} along {@code dim}, in that order (an embedding lookup on dim 0). */
     public Tensor indexSelect(int dim, int[] index) {
-        return Indexing.indexSelect(this, Shapes.dim("indexSelect", dim, shape.length), index);
+        int d = Shapes.dim("indexSelect", dim, shape.length);
+        return Derivatives.indexSelect(this, d, index.clone(), Indexing.indexSelect(this, d, index));
     }
 
     /** Returns {@code out[i][j] = this[i][index[i][j]]} for {@code dim = 1}, and likewise for any dim, as {@code torch.gather}. */
     public Tensor gather(int dim, IndexTensor index) {
-        return Indexing.gather(this, Shapes.dim("gather", dim, shape.length), index);
+        int d = Shapes.dim("gather", dim, shape.length);
+        return Derivatives.gather(this, d, index, Indexing.gather(this, d, index));
     }
 
     /** Returns a copy with {@code src} added at {@code index} along {@code dim}, as {@code torch.scatter_add}. */
     public Tensor scatterAdd(int dim, IndexTensor index, Tensor src) {
-        return Indexing.scatterAdd(this, Shapes.dim("scatterAdd", dim, shape.length), index, src);
+        int d = Shapes.dim("scatterAdd", dim, shape.length);
+        return Derivatives.scatterAdd(this, d, index, src, Indexing.scatterAdd(this, d, index, src));
     }
 
     /** Returns the tensors joined along {@code dim}; every other size must match. */
     public static Tensor concat(int dim, Tensor... tensors) {
-        return Indexing.concat(dim, tensors);
+        Tensor out = Indexing.concat(dim, tensors);
+        return Derivatives.concat(Shapes.dim("concat", dim, tensors[0].dim()), tensors, out);
     }
 
     /** Returns the tensors, which must have one shape, stacked along a new dim {@code dim}. */
     public static Tensor stack(int dim, Tensor... tensors) {
-        return Indexing.stack(dim, tensors);
+        return concat(dim, Indexing.stackParts(dim, tensors));
     }
 
     /** Returns a copy with the elements below diagonal {@code diagonal} of the last two dims set to zero. */
     public Tensor triu(int diagonal) {
-        return Indexing.triangle(this, diagonal, true);
+        return Derivatives.triangle(this, diagonal, true, Indexing.triangle(this, diagonal, true));
     }
 
     /** Returns a copy with the elements above diagonal {@code diagonal} of the last two dims set to zero. */
     public Tensor tril(int diagonal) {
-        return Indexing.triangle(this, diagonal, false);
+        return Derivatives.triangle(this, diagonal, false, Indexing.triangle(this, diagonal, false));
     }
 
     // ---------------------------------------------------------------- matmul
 
     /** Returns the matrix product with the broadcasting rules of {@code torch.matmul}. */
     public Tensor matmul(Tensor other) {
-        return Matmul.matmul(this, other);
+        Tensor out;
+        try (GradMode.Scope scope = GradMode.noGrad()) {
+            // the views Matmul takes internally are not part of the graph
+            out = Matmul.matmul(this, other);
+        }
+        return Derivatives.matmul(this, other, out);
+    }
+
+    // ---------------------------------------------------------------- autograd
+
+    /** Returns whether gradients flow to this tensor. */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /**
+     * Sets whether a backward pass computes this leaf's gradient, and returns this tensor.
+     *
+     * @throws IllegalStateException on a tensor computed by an op (use {@link #detach()})
+     */
+    public Tensor requiresGrad(boolean value) {
+        if (gradFn != null) {
+            throw new IllegalStateException("requiresGrad: only leaf tensors can change it, and this one was computed by '"
+                    + gradFn.op() + "'; call detach() for a leaf that shares its storage");
+        }
+        requiresGrad = value;
+        return this;
+    }
+
+    /** Returns the gradient accumulated by backward passes, or null before the first one. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Drops the accumulated gradient, so the next backward pass starts from zero. */
+    public void zeroGrad() {
+        grad = null;
+    }
+
+    /** Returns the node of the op that computed this tensor, or null for a leaf. */
+    public Node gradFn() {
+        return gradFn;
+    }
+
+    /** Returns whether this tensor was made directly rather than computed by a recorded op. */
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
+    /** Returns a view of the same storage that is a leaf and does not require grad. */
+    public Tensor detach() {
+        return new Tensor(data, shape, strides, offset);
+    }
+
+    /** Runs backward from this one-element tensor, adding d(this)/d(leaf) into every leaf's {@link #grad()}. */
+    public void backward() {
+        Autograd.backward(this, null, false);
+    }
+
+    /** Runs backward with {@code gradient} (this tensor's shape) as the gradient of this output. */
+    public void backward(Tensor gradient) {
+        Autograd.backward(this, gradient, false);
+    }
+
+    /**
+     * Runs backward; with {@code retainGraph} the nodes keep their saved tensors, so another
+     * backward pass through them is possible (otherwise it fails).
+     */
+    public void backward(Tensor gradient, boolean retainGraph) {
+        Autograd.backward(this, gradient, retainGraph);
     }
 
     // ---------------------------------------------------------------- printing
