@@ -49,16 +49,18 @@ public final class SwiGlu {
         Simd.checkRange("SwiGlu.forward", "up", up, upOffset, total, shape);
         Simd.checkRange("SwiGlu.forward", "out", out, outOffset, total, shape);
 
+        // row by row, so that which elements take the scalar tail never depends on the chunking
         Parallel.forRange(0, n, Simd.grain(i), (lo, hi) -> {
-            int start = lo * i;
-            int count = (hi - lo) * i;
-            if (simd) {
-                forwardVector(gate, gateOffset + start, up, upOffset + start, out, outOffset + start, count);
-            } else {
-                for (int e = 0; e < count; e++) {
-                    float g = gate[gateOffset + start + e];
-                    float s = 1f / (1f + (float) Math.exp(-g));
-                    out[outOffset + start + e] = g * s * up[upOffset + start + e];
+            for (int r = lo; r < hi; r++) {
+                int start = r * i;
+                if (simd) {
+                    forwardVector(gate, gateOffset + start, up, upOffset + start, out, outOffset + start, i);
+                } else {
+                    for (int e = 0; e < i; e++) {
+                        float g = gate[gateOffset + start + e];
+                        float s = 1f / (1f + (float) Math.exp(-g));
+                        out[outOffset + start + e] = g * s * up[upOffset + start + e];
+                    }
                 }
             }
         });
@@ -77,19 +79,20 @@ public final class SwiGlu {
         Simd.checkRange("SwiGlu.backward", "dup", dup, dupOffset, total, shape);
 
         Parallel.forRange(0, n, Simd.grain(i), (lo, hi) -> {
-            int start = lo * i;
-            int count = (hi - lo) * i;
-            if (simd) {
-                backwardVector(gate, gateOffset + start, up, upOffset + start, dout, doutOffset + start,
-                        dgate, dgateOffset + start, dup, dupOffset + start, count);
-            } else {
-                for (int e = 0; e < count; e++) {
-                    float g = gate[gateOffset + start + e];
-                    float u = up[upOffset + start + e];
-                    float d = dout[doutOffset + start + e];
-                    float s = 1f / (1f + (float) Math.exp(-g));
-                    dgate[dgateOffset + start + e] += d * u * s * (1f + g * (1f - s));
-                    dup[dupOffset + start + e] += d * g * s;
+            for (int r = lo; r < hi; r++) {
+                int start = r * i;
+                if (simd) {
+                    backwardVector(gate, gateOffset + start, up, upOffset + start, dout, doutOffset + start,
+                            dgate, dgateOffset + start, dup, dupOffset + start, i);
+                } else {
+                    for (int e = 0; e < i; e++) {
+                        float g = gate[gateOffset + start + e];
+                        float u = up[upOffset + start + e];
+                        float d = dout[doutOffset + start + e];
+                        float s = 1f / (1f + (float) Math.exp(-g));
+                        dgate[dgateOffset + start + e] += d * u * s * (1f + g * (1f - s));
+                        dup[dupOffset + start + e] += d * g * s;
+                    }
                 }
             }
         });
