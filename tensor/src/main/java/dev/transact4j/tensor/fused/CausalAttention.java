@@ -4,6 +4,7 @@ import dev.transact4j.tensor.Parallel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal scaled-dot-product attention with grouped-query heads, fused with its gradient in the
@@ -21,11 +22,21 @@ import jdk.incubator.vector.VectorOperators;
  * to the scaled scores. A row whose every key is masked gets zeros in out, {@code -Infinity} in lse
  * and zero gradients, where a plain softmax would give NaN.
  *
- * <p>Forward parallelises over the {@code B x NH x Tq} query rows. Backward parallelises over the
- * {@code B x NKV} key/value heads: each task owns dk and dv of its head and dq of the query heads
- * that read it, and sums in a fixed order, so results do not depend on the thread count.
+ * <p>Forward splits the work into units of one key/value head and {@value #QUERY_BLOCK} query
+ * rows (of every query head reading it). Backward splits it over the {@code B x NKV} key/value
+ * heads: each task owns dk and dv of its head and dq of the query heads that read it, and sums in
+ * a fixed order. Each row is computed the same way whatever the units, so results do not depend
+ * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
+ * forward. The vector path computes scores from keys (and values) transposed to {@code [HS, Tk]}
+ * per unit, which costs {@code Tk x HS} copies per unit against {@code QUERY_BLOCK x Tk x HS}
+ * multiply-adds.
  */
 public final class CausalAttention {
+
+    /** Query rows per forward work unit; every unit transposes the keys it reads once. */
+    static final int QUERY_BLOCK = 32;
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     private CausalAttention() {
     }
@@ -78,32 +89,49 @@ public final class CausalAttention {
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
 
-        Parallel.forRange(0, b * nh * tq, Simd.grain(tk * hs), (lo, hi) -> {
+        // work units: (batch, key/value head, block of query rows), for every query head of the group
+        int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        Parallel.forRange(0, b * nkv * blocks, 1, (lo, hi) -> {
             float[] p = new float[tk];
-            for (int row = lo; row < hi; row++) {
-                int i = row % tq;
-                int bh = row / tq;
-                int bi = bh / nh;
-                int kvh = (bh % nh) / group;
-                int kvBase = (bi * nkv + kvh) * tk * hs;
-                int keys = tk - tq + i + 1;
-                int qo = qOffset + row * hs;
-                int oo = outOffset + row * hs;
-                int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
-
-                // scaled, masked scores and their maximum
-                scores(q, qo, k, kOffset + kvBase, keys, hs, scale, p, simd);
-                float m = maskAndMax(p, keys, mask, mo, simd);
-                if (m == Float.NEGATIVE_INFINITY) {
-                    Arrays.fill(out, oo, oo + hs, 0f);
-                    lse[lseOffset + row] = Float.NEGATIVE_INFINITY;
-                    continue;
+            float[] kt = simd ? new float[hs * tk] : null;
+            for (int unit = lo; unit < hi; unit++) {
+                int bkv = unit / blocks;
+                int block = balancedBlock(unit % blocks, blocks);
+                int bi = bkv / nkv;
+                int kvh = bkv % nkv;
+                int kvBase = bkv * tk * hs;
+                int i0 = block * QUERY_BLOCK;
+                int i1 = Math.min(tq, i0 + QUERY_BLOCK);
+                if (simd) {
+                    transpose(k, kOffset + kvBase, tk - tq + i1, hs, kt, tk);
                 }
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int i = i0; i < i1; i++) {
+                        int row = (bi * nh + h) * tq + i;
+                        int keys = tk - tq + i + 1;
+                        int qo = qOffset + row * hs;
+                        int oo = outOffset + row * hs;
+                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
 
-                // probabilities (unnormalised) and the weighted sum of values
-                float l = expShifted(p, keys, m, simd);
-                weightedSum(p, keys, v, vOffset + kvBase, hs, 1f / l, out, oo, false, simd);
-                lse[lseOffset + row] = m + (float) Math.log(l);
+                        // scaled, masked scores and their maximum
+                        if (simd) {
+                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                        } else {
+                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
+                        }
+                        float m = maskAndMax(p, keys, mask, mo, simd);
+                        if (m == Float.NEGATIVE_INFINITY) {
+                            Arrays.fill(out, oo, oo + hs, 0f);
+                            lse[lseOffset + row] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+
+                        // probabilities (unnormalised) and the weighted sum of values
+                        float l = expShifted(p, keys, m, simd);
+                        weightedSum(p, keys, v, vOffset + kvBase, hs, 1f / l, out, oo, false, simd);
+                        lse[lseOffset + row] = m + (float) Math.log(l);
+                    }
+                }
             }
         });
     }
@@ -129,10 +157,16 @@ public final class CausalAttention {
         Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
             float[] p = new float[tk];
             float[] ds = new float[tk];
+            float[] kt = simd ? new float[hs * tk] : null;
+            float[] vt = simd ? new float[hs * tk] : null;
             for (int bkv = lo; bkv < hi; bkv++) {
                 int bi = bkv / nkv;
                 int kvh = bkv % nkv;
                 int kvBase = bkv * tk * hs;
+                if (simd) {
+                    transpose(k, kOffset + kvBase, tk, hs, kt, tk);
+                    transpose(v, vOffset + kvBase, tk, hs, vt, tk);
+                }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     for (int i = 0; i < tq; i++) {
                         int row = (bi * nh + h) * tq + i;
@@ -146,14 +180,22 @@ public final class CausalAttention {
                         int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
 
                         // recompute the probabilities p = exp(s - lse)
-                        scores(q, qo, k, kOffset + kvBase, keys, hs, scale, p, simd);
+                        if (simd) {
+                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                        } else {
+                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
+                        }
                         maskAndMax(p, keys, mask, mo, simd);
                         expShifted(p, keys, rowLse, simd);
 
                         // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
                         float delta = simd ? Simd.dotVector(dout, go, out, outOffset + row * hs, hs)
                                 : Simd.dotScalar(dout, go, out, outOffset + row * hs, hs);
-                        scores(dout, go, v, vOffset + kvBase, keys, hs, 1f, ds, simd);
+                        if (simd) {
+                            scoresTransposed(dout, go, vt, tk, keys, hs, 1f, ds);
+                        } else {
+                            scoresScalar(dout, go, v, vOffset + kvBase, keys, hs, 1f, ds);
+                        }
                         for (int j = 0; j < keys; j++) {
                             ds[j] = p[j] * (ds[j] - delta) * scale;
                         }
@@ -199,55 +241,72 @@ public final class CausalAttention {
     }
 
     /** Writes {@code s[j] = scale * dot(a[ao..ao+hs), keys row j)} for {@code j < count}. */
-    static void scores(float[] a, int ao, float[] keys, int ko, int count, int hs, float scale, float[] s,
-                       boolean simd) {
-        if (!simd) {
-            for (int j = 0; j < count; j++) {
-                s[j] = Simd.dotScalar(a, ao, keys, ko + j * hs, hs) * scale;
-            }
-            return;
+    static void scoresScalar(float[] a, int ao, float[] keys, int ko, int count, int hs, float scale, float[] s) {
+        for (int j = 0; j < count; j++) {
+            s[j] = Simd.dotScalar(a, ao, keys, ko + j * hs, hs) * scale;
         }
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(hs);
+    }
+
+    /**
+     * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[d * ld + j]} for {@code j < count}, where
+     * kt holds the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
+     * head size needs no lane reduction per key: each step broadcasts one query element and
+     * multiplies it into four vectors of keys.
+     */
+    static void scoresTransposed(float[] a, int ao, float[] kt, int ld, int count, int hs, float scale, float[] s) {
+        int len = SPECIES.length();
         int j = 0;
 
-        // four keys at a time: each query vector load feeds four independent accumulators
-        for (; j + 4 <= count; j += 4) {
-            int k0 = ko + j * hs;
-            int k1 = k0 + hs;
-            int k2 = k1 + hs;
-            int k3 = k2 + hs;
-            FloatVector acc0 = FloatVector.zero(Simd.SPECIES);
-            FloatVector acc1 = FloatVector.zero(Simd.SPECIES);
-            FloatVector acc2 = FloatVector.zero(Simd.SPECIES);
-            FloatVector acc3 = FloatVector.zero(Simd.SPECIES);
-            int d = 0;
-            for (; d < bound; d += len) {
-                FloatVector av = FloatVector.fromArray(Simd.SPECIES, a, ao + d);
-                acc0 = av.fma(FloatVector.fromArray(Simd.SPECIES, keys, k0 + d), acc0);
-                acc1 = av.fma(FloatVector.fromArray(Simd.SPECIES, keys, k1 + d), acc1);
-                acc2 = av.fma(FloatVector.fromArray(Simd.SPECIES, keys, k2 + d), acc2);
-                acc3 = av.fma(FloatVector.fromArray(Simd.SPECIES, keys, k3 + d), acc3);
+        for (; j + 4 * len <= count; j += 4 * len) {
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
+            for (int d = 0; d < hs; d++) {
+                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
+                int base = d * ld + j;
+                acc0 = FloatVector.fromArray(SPECIES, kt, base).fma(ad, acc0);
+                acc1 = FloatVector.fromArray(SPECIES, kt, base + len).fma(ad, acc1);
+                acc2 = FloatVector.fromArray(SPECIES, kt, base + 2 * len).fma(ad, acc2);
+                acc3 = FloatVector.fromArray(SPECIES, kt, base + 3 * len).fma(ad, acc3);
             }
-            float s0 = acc0.reduceLanes(VectorOperators.ADD);
-            float s1 = acc1.reduceLanes(VectorOperators.ADD);
-            float s2 = acc2.reduceLanes(VectorOperators.ADD);
-            float s3 = acc3.reduceLanes(VectorOperators.ADD);
-            for (; d < hs; d++) {
-                float ad = a[ao + d];
-                s0 += ad * keys[k0 + d];
-                s1 += ad * keys[k1 + d];
-                s2 += ad * keys[k2 + d];
-                s3 += ad * keys[k3 + d];
+            acc0.mul(scale).intoArray(s, j);
+            acc1.mul(scale).intoArray(s, j + len);
+            acc2.mul(scale).intoArray(s, j + 2 * len);
+            acc3.mul(scale).intoArray(s, j + 3 * len);
+        }
+        for (; j + len <= count; j += len) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int d = 0; d < hs; d++) {
+                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(FloatVector.broadcast(SPECIES, a[ao + d]), acc);
             }
-            s[j] = s0 * scale;
-            s[j + 1] = s1 * scale;
-            s[j + 2] = s2 * scale;
-            s[j + 3] = s3 * scale;
+            acc.mul(scale).intoArray(s, j);
         }
         for (; j < count; j++) {
-            s[j] = Simd.dotVector(a, ao, keys, ko + j * hs, hs) * scale;
+            float acc = 0f;
+            for (int d = 0; d < hs; d++) {
+                acc = Math.fma(a[ao + d], kt[d * ld + j], acc);
+            }
+            s[j] = acc * scale;
         }
+    }
+
+    /** Copies rows {@code [0, count)} of {@code src [count, hs]} into {@code t [hs, ld]}, transposed. */
+    private static void transpose(float[] src, int so, int count, int hs, float[] t, int ld) {
+        for (int j = 0; j < count; j++) {
+            int row = so + j * hs;
+            for (int d = 0; d < hs; d++) {
+                t[d * ld + j] = src[row + d];
+            }
+        }
+    }
+
+    /**
+     * Maps a unit index to a query block so that contiguous ranges of units mix early (short)
+     * and late (long) causal rows: 0, n-1, 1, n-2, ...
+     */
+    private static int balancedBlock(int index, int blocks) {
+        return index % 2 == 0 ? index / 2 : blocks - 1 - index / 2;
     }
 
     /** Adds the mask row (when present) to {@code s[0..count)} and returns the maximum. */
@@ -265,22 +324,22 @@ public final class CausalAttention {
         int j = 0;
         float sum = 0f;
         if (simd) {
-            int len = Simd.SPECIES.length();
-            int bound = Simd.SPECIES.loopBound(count);
-            FloatVector vs = FloatVector.broadcast(Simd.SPECIES, shift);
-            FloatVector acc0 = FloatVector.zero(Simd.SPECIES);
-            FloatVector acc1 = FloatVector.zero(Simd.SPECIES);
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(count);
+            FloatVector vs = FloatVector.broadcast(SPECIES, shift);
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
             int bound2 = count - count % (2 * len);
             for (; j < bound2; j += 2 * len) {
-                FloatVector e0 = FloatVector.fromArray(Simd.SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
-                FloatVector e1 = FloatVector.fromArray(Simd.SPECIES, s, j + len).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e1 = FloatVector.fromArray(SPECIES, s, j + len).sub(vs).lanewise(VectorOperators.EXP);
                 e0.intoArray(s, j);
                 e1.intoArray(s, j + len);
                 acc0 = acc0.add(e0);
                 acc1 = acc1.add(e1);
             }
             for (; j < bound; j += len) {
-                FloatVector e0 = FloatVector.fromArray(Simd.SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
                 e0.intoArray(s, j);
                 acc0 = acc0.add(e0);
             }
@@ -302,29 +361,29 @@ public final class CausalAttention {
                                     float[] dst, int dstOffset, boolean accumulate, boolean simd) {
         int d = 0;
         if (simd) {
-            int len = Simd.SPECIES.length();
-            int bound = Simd.SPECIES.loopBound(hs);
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(hs);
 
             // one column chunk at a time, four independent accumulators over the rows
             for (; d < bound; d += len) {
-                FloatVector acc0 = FloatVector.zero(Simd.SPECIES);
-                FloatVector acc1 = FloatVector.zero(Simd.SPECIES);
-                FloatVector acc2 = FloatVector.zero(Simd.SPECIES);
-                FloatVector acc3 = FloatVector.zero(Simd.SPECIES);
+                FloatVector acc0 = FloatVector.zero(SPECIES);
+                FloatVector acc1 = FloatVector.zero(SPECIES);
+                FloatVector acc2 = FloatVector.zero(SPECIES);
+                FloatVector acc3 = FloatVector.zero(SPECIES);
                 int j = 0;
                 for (; j + 4 <= count; j += 4) {
                     int r0 = ro + j * hs + d;
-                    acc0 = FloatVector.fromArray(Simd.SPECIES, rows, r0).fma(FloatVector.broadcast(Simd.SPECIES, w[j]), acc0);
-                    acc1 = FloatVector.fromArray(Simd.SPECIES, rows, r0 + hs).fma(FloatVector.broadcast(Simd.SPECIES, w[j + 1]), acc1);
-                    acc2 = FloatVector.fromArray(Simd.SPECIES, rows, r0 + 2 * hs).fma(FloatVector.broadcast(Simd.SPECIES, w[j + 2]), acc2);
-                    acc3 = FloatVector.fromArray(Simd.SPECIES, rows, r0 + 3 * hs).fma(FloatVector.broadcast(Simd.SPECIES, w[j + 3]), acc3);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
+                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(FloatVector.broadcast(SPECIES, w[j + 1]), acc1);
+                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 2]), acc2);
+                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 3]), acc3);
                 }
                 for (; j < count; j++) {
-                    acc0 = FloatVector.fromArray(Simd.SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(Simd.SPECIES, w[j]), acc0);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
                 }
                 FloatVector r = acc0.add(acc1).add(acc2.add(acc3)).mul(scale);
                 if (accumulate) {
-                    r = r.add(FloatVector.fromArray(Simd.SPECIES, dst, dstOffset + d));
+                    r = r.add(FloatVector.fromArray(SPECIES, dst, dstOffset + d));
                 }
                 r.intoArray(dst, dstOffset + d);
             }
@@ -342,11 +401,11 @@ public final class CausalAttention {
     private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n, boolean simd) {
         int d = 0;
         if (simd) {
-            int len = Simd.SPECIES.length();
-            int bound = Simd.SPECIES.loopBound(n);
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(n);
             for (; d < bound; d += len) {
-                FloatVector.fromArray(Simd.SPECIES, x, xo + d)
-                        .fma(FloatVector.broadcast(Simd.SPECIES, a), FloatVector.fromArray(Simd.SPECIES, y, yo + d))
+                FloatVector.fromArray(SPECIES, x, xo + d)
+                        .fma(FloatVector.broadcast(SPECIES, a), FloatVector.fromArray(SPECIES, y, yo + d))
                         .intoArray(y, yo + d);
             }
         }

@@ -47,8 +47,8 @@ public final class CrossEntropy {
      * <p>Shapes: logits {@code [N, V]}, targets {@code [N]}, lse {@code [N]} (written for every
      * row, ignored rows too).
      *
-     * @param normalizer the loss is the sum over counted rows divided by this; it must be positive
-     *                   unless no row is counted, when 0 gives NaN like PyTorch's mean
+     * @param normalizer divisor of the summed loss. It must be positive, except that 0 is allowed
+     *                   when no row is counted and then gives NaN, like PyTorch's mean
      * @return the loss, summed in double in row order
      * @throws IllegalArgumentException when a shape does not fit its array, a target lies
      *                                  outside {@code [0, V)} and is not {@code ignoreIndex}, or
@@ -156,7 +156,7 @@ public final class CrossEntropy {
                 } else {
                     softmaxGradScalar(logits, in, m, g, dlogits, out, v, accumulate);
                 }
-                // the one-hot term; this also holds in place, where the pass above wrote p * g over the logit
+                // the one-hot term, also correct in place because the pass above wrote p * g over the logit
                 dlogits[out + t] -= g;
             }
         });

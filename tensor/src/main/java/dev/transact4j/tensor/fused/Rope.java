@@ -14,8 +14,8 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Layout: x and out are {@code [B, NH, T, HS]}, the layout of Hugging Face's query and key
  * states after the head transpose and of {@link CausalAttention}'s inputs. The tables are
- * {@code [P, HS]}, row-major from index 0, as Hugging Face builds them (each row holds the angles
- * twice, once per half). Positions come from {@code positionIds [B, T]} when it is not null
+ * {@code [P, HS]}, row-major from index 0, as Hugging Face builds them (each row contains the
+ * angles twice, once per half). Positions come from {@code positionIds [B, T]} when it is not null
  * (Hugging Face's {@code position_ids}), otherwise time step {@code t} sits at position
  * {@code positionOffset + t}, which is what KV-cache decoding needs.
  *

@@ -99,9 +99,9 @@ class SwiGluTest {
     }
 
     @Test
-    void scalarAndVectorPathsAgreeAndThreadCountDoesNotMatter() {
+    void scalarAndVectorPathsAgree() {
         Random random = new Random(45);
-        int n = 301;
+        int n = 17;
         int i = 129;
         float[] gate = randn(random, n * i, 3.0);
         float[] up = randn(random, n * i, 1.0);
@@ -111,6 +111,16 @@ class SwiGluTest {
         assertClose("out", scalar[0], vector[0], 1e-6, 1e-5);
         assertClose("dgate", scalar[1], vector[1], 1e-6, 1e-5);
         assertClose("dup", scalar[2], vector[2], 1e-6, 1e-5);
+    }
+
+    @Test
+    void resultsDoNotDependOnThreadCount() {
+        Random random = new Random(46);
+        int n = 301;
+        int i = 129;
+        float[] gate = randn(random, n * i, 3.0);
+        float[] up = randn(random, n * i, 1.0);
+        float[] dout = randn(random, n * i, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
             float[][] one = withThreads(1, () -> run(gate, up, dout, n, i, simd));
             float[][] two = withThreads(2, () -> run(gate, up, dout, n, i, simd));
