@@ -1,0 +1,416 @@
+package dev.transact4j.tensor.fused;
+
+import dev.transact4j.tensor.Parallel;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Causal scaled-dot-product attention with grouped-query heads, fused with its gradient in the
+ * manner of flash attention: forward saves one log-sum-exp per query row and nothing of size
+ * {@code Tq x Tk}, and backward recomputes the probabilities from q, k and that log-sum-exp.
+ *
+ * <p>Dimensions: {@code B} batch, {@code NH} query heads, {@code NKV} key/value heads ({@code NH}
+ * a multiple of {@code NKV}; query head {@code h} reads key/value head {@code h / (NH / NKV)}),
+ * {@code Tq} query steps, {@code Tk} key steps ({@code Tq <= Tk}), {@code HS} head size.
+ *
+ * <p>The queries are the last {@code Tq} steps of the key range, so query {@code i} attends keys
+ * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
+ * {@code Tq < Tk} it is KV-cache prefill or decoding. An optional additive mask {@code [B, Tq, Tk]}
+ * (shared by all heads, entries finite or {@code -Infinity}, such as a key-padding mask) is added
+ * to the scaled scores. A row whose every key is masked gets zeros in out, {@code -Infinity} in lse
+ * and zero gradients, where a plain softmax would give NaN.
+ *
+ * <p>Forward splits the work into units of one key/value head and {@value #QUERY_BLOCK} query
+ * rows (of every query head reading it). Backward splits it over the {@code B x NKV} key/value
+ * heads: each task owns dk and dv of its head and dq of the query heads that read it, and sums in
+ * a fixed order. Each row is computed the same way whatever the units, so results do not depend
+ * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
+ * forward. The vector path computes scores from keys (and values) transposed to {@code [HS, Tk]}
+ * per unit, which costs {@code Tk x HS} copies per unit against {@code QUERY_BLOCK x Tk x HS}
+ * multiply-adds.
+ */
+public final class CausalAttention {
+
+    /** Query rows per forward work unit; every unit transposes the keys it reads once. */
+    static final int QUERY_BLOCK = 32;
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
+
+    private CausalAttention() {
+    }
+
+    /** Returns the default score scale, {@code 1 / sqrt(HS)}. */
+    public static float defaultScale(int hs) {
+        return (float) (1.0 / Math.sqrt(hs));
+    }
+
+    /**
+     * Computes {@code out = softmax(q k^T * scale + mask + causal) v} per head.
+     *
+     * <p>Shapes: q {@code [B, NH, Tq, HS]}, k and v {@code [B, NKV, Tk, HS]}, mask
+     * {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]} (overwritten), lse
+     * {@code [B, NH, Tq]} (overwritten; the log-sum-exp of each row's masked, scaled scores).
+     *
+     * @throws IllegalArgumentException on a shape mismatch, {@code NH} not a multiple of
+     *                                  {@code NKV}, {@code Tq > Tk} or a non-finite scale
+     */
+    public static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                               float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
+                               int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+        forward(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, hs, scale, Simd.ENABLED);
+    }
+
+    /**
+     * Adds the gradients of {@link #forward} to dq, dk and dv.
+     *
+     * <p>Shapes: q, k, v, mask, out, lse as in forward (out and lse as forward wrote them), dout
+     * and dq {@code [B, NH, Tq, HS]}, dk and dv {@code [B, NKV, Tk, HS]}. dq, dk and dv are
+     * accumulated; dk and dv sum over the query heads of each group. The mask gets no gradient.
+     */
+    public static void backward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                                float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
+                                float[] dout, int doutOffset, float[] dq, int dqOffset,
+                                float[] dk, int dkOffset, float[] dv, int dvOffset,
+                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+        backward(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                dout, doutOffset, dq, dqOffset, dk, dkOffset, dv, dvOffset, b, nh, nkv, tq, tk, hs, scale,
+                Simd.ENABLED);
+    }
+
+    static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                        float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
+                        int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
+        String op = "CausalAttention.forward";
+        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, hs, scale);
+        Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
+        int group = nh / nkv;
+
+        // work units: (batch, key/value head, block of query rows), for every query head of the group
+        int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        Parallel.forRange(0, b * nkv * blocks, 1, (lo, hi) -> {
+            float[] p = new float[tk];
+            float[] kt = simd ? new float[hs * tk] : null;
+            for (int unit = lo; unit < hi; unit++) {
+                int bkv = unit / blocks;
+                int block = balancedBlock(unit % blocks, blocks);
+                int bi = bkv / nkv;
+                int kvh = bkv % nkv;
+                int kvBase = bkv * tk * hs;
+                int i0 = block * QUERY_BLOCK;
+                int i1 = Math.min(tq, i0 + QUERY_BLOCK);
+                if (simd) {
+                    transpose(k, kOffset + kvBase, tk - tq + i1, hs, kt, tk);
+                }
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int i = i0; i < i1; i++) {
+                        int row = (bi * nh + h) * tq + i;
+                        int keys = tk - tq + i + 1;
+                        int qo = qOffset + row * hs;
+                        int oo = outOffset + row * hs;
+                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+
+                        // scaled, masked scores and their maximum
+                        if (simd) {
+                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                        } else {
+                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
+                        }
+                        float m = maskAndMax(p, keys, mask, mo, simd);
+                        if (m == Float.NEGATIVE_INFINITY) {
+                            Arrays.fill(out, oo, oo + hs, 0f);
+                            lse[lseOffset + row] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+
+                        // probabilities (unnormalised) and the weighted sum of values
+                        float l = expShifted(p, keys, m, simd);
+                        weightedSum(p, keys, v, vOffset + kvBase, hs, 1f / l, out, oo, false, simd);
+                        lse[lseOffset + row] = m + (float) Math.log(l);
+                    }
+                }
+            }
+        });
+    }
+
+    static void backward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                         float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
+                         float[] dout, int doutOffset, float[] dq, int dqOffset,
+                         float[] dk, int dkOffset, float[] dv, int dvOffset,
+                         int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
+        String op = "CausalAttention.backward";
+        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, hs, scale);
+        long qSize = (long) b * nh * tq * hs;
+        long kvSize = (long) b * nkv * tk * hs;
+        String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
+        Simd.checkRange(op, "out", out, outOffset, qSize, qShape);
+        Simd.checkRange(op, "dout", dout, doutOffset, qSize, qShape);
+        Simd.checkRange(op, "dq", dq, dqOffset, qSize, qShape);
+        Simd.checkRange(op, "dk", dk, dkOffset, kvSize, kvShape);
+        Simd.checkRange(op, "dv", dv, dvOffset, kvSize, kvShape);
+        int group = nh / nkv;
+
+        Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
+            float[] p = new float[tk];
+            float[] ds = new float[tk];
+            float[] kt = simd ? new float[hs * tk] : null;
+            float[] vt = simd ? new float[hs * tk] : null;
+            for (int bkv = lo; bkv < hi; bkv++) {
+                int bi = bkv / nkv;
+                int kvh = bkv % nkv;
+                int kvBase = bkv * tk * hs;
+                if (simd) {
+                    transpose(k, kOffset + kvBase, tk, hs, kt, tk);
+                    transpose(v, vOffset + kvBase, tk, hs, vt, tk);
+                }
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int i = 0; i < tq; i++) {
+                        int row = (bi * nh + h) * tq + i;
+                        float rowLse = lse[lseOffset + row];
+                        if (rowLse == Float.NEGATIVE_INFINITY) {
+                            continue;
+                        }
+                        int keys = tk - tq + i + 1;
+                        int qo = qOffset + row * hs;
+                        int go = doutOffset + row * hs;
+                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+
+                        // recompute the probabilities p = exp(s - lse)
+                        if (simd) {
+                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                        } else {
+                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
+                        }
+                        maskAndMax(p, keys, mask, mo, simd);
+                        expShifted(p, keys, rowLse, simd);
+
+                        // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
+                        float delta = simd ? Simd.dotVector(dout, go, out, outOffset + row * hs, hs)
+                                : Simd.dotScalar(dout, go, out, outOffset + row * hs, hs);
+                        if (simd) {
+                            scoresTransposed(dout, go, vt, tk, keys, hs, 1f, ds);
+                        } else {
+                            scoresScalar(dout, go, v, vOffset + kvBase, keys, hs, 1f, ds);
+                        }
+                        for (int j = 0; j < keys; j++) {
+                            ds[j] = p[j] * (ds[j] - delta) * scale;
+                        }
+
+                        // dq += ds k, dk += ds q, dv += p dout
+                        weightedSum(ds, keys, k, kOffset + kvBase, hs, 1f, dq, dqOffset + row * hs, true, simd);
+                        for (int j = 0; j < keys; j++) {
+                            axpy(ds[j], q, qo, dk, dkOffset + kvBase + j * hs, hs, simd);
+                            axpy(p[j], dout, go, dv, dvOffset + kvBase + j * hs, hs, simd);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static String check(String op, float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                                float[] mask, int maskOffset, float[] lse, int lseOffset,
+                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+        String qShape = "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
+        String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
+        Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
+        if (nh % nkv != 0) {
+            throw new IllegalArgumentException(op + ": query heads NH=" + nh + " must be a multiple of key/value heads NKV="
+                    + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
+        }
+        if (tq > tk) {
+            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape + ", k/v " + kvShape
+                    + "); the queries must be the last Tq of the Tk key steps");
+        }
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
+        }
+        Simd.checkRange(op, "q", q, qOffset, Simd.size(op, (long) b * nh * tq * hs), qShape);
+        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * tk * hs), kvShape);
+        Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * tk * hs, kvShape);
+        Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
+        if (mask != null) {
+            Simd.checkRange(op, "mask", mask, maskOffset, Simd.size(op, (long) b * tq * tk),
+                    "[B=" + b + ", Tq=" + tq + ", Tk=" + tk + "]");
+        }
+        return qShape;
+    }
+
+    /** Writes {@code s[j] = scale * dot(a[ao..ao+hs), keys row j)} for {@code j < count}. */
+    static void scoresScalar(float[] a, int ao, float[] keys, int ko, int count, int hs, float scale, float[] s) {
+        for (int j = 0; j < count; j++) {
+            s[j] = Simd.dotScalar(a, ao, keys, ko + j * hs, hs) * scale;
+        }
+    }
+
+    /**
+     * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[d * ld + j]} for {@code j < count}, where
+     * kt holds the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
+     * head size needs no lane reduction per key: each step broadcasts one query element and
+     * multiplies it into four vectors of keys.
+     */
+    static void scoresTransposed(float[] a, int ao, float[] kt, int ld, int count, int hs, float scale, float[] s) {
+        int len = SPECIES.length();
+        int j = 0;
+
+        for (; j + 4 * len <= count; j += 4 * len) {
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
+            for (int d = 0; d < hs; d++) {
+                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
+                int base = d * ld + j;
+                acc0 = FloatVector.fromArray(SPECIES, kt, base).fma(ad, acc0);
+                acc1 = FloatVector.fromArray(SPECIES, kt, base + len).fma(ad, acc1);
+                acc2 = FloatVector.fromArray(SPECIES, kt, base + 2 * len).fma(ad, acc2);
+                acc3 = FloatVector.fromArray(SPECIES, kt, base + 3 * len).fma(ad, acc3);
+            }
+            acc0.mul(scale).intoArray(s, j);
+            acc1.mul(scale).intoArray(s, j + len);
+            acc2.mul(scale).intoArray(s, j + 2 * len);
+            acc3.mul(scale).intoArray(s, j + 3 * len);
+        }
+        for (; j + len <= count; j += len) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int d = 0; d < hs; d++) {
+                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(FloatVector.broadcast(SPECIES, a[ao + d]), acc);
+            }
+            acc.mul(scale).intoArray(s, j);
+        }
+        for (; j < count; j++) {
+            float acc = 0f;
+            for (int d = 0; d < hs; d++) {
+                acc = Math.fma(a[ao + d], kt[d * ld + j], acc);
+            }
+            s[j] = acc * scale;
+        }
+    }
+
+    /** Copies rows {@code [0, count)} of {@code src [count, hs]} into {@code t [hs, ld]}, transposed. */
+    private static void transpose(float[] src, int so, int count, int hs, float[] t, int ld) {
+        for (int j = 0; j < count; j++) {
+            int row = so + j * hs;
+            for (int d = 0; d < hs; d++) {
+                t[d * ld + j] = src[row + d];
+            }
+        }
+    }
+
+    /**
+     * Maps a unit index to a query block so that contiguous ranges of units mix early (short)
+     * and late (long) causal rows: 0, n-1, 1, n-2, ...
+     */
+    private static int balancedBlock(int index, int blocks) {
+        return index % 2 == 0 ? index / 2 : blocks - 1 - index / 2;
+    }
+
+    /** Adds the mask row (when present) to {@code s[0..count)} and returns the maximum. */
+    private static float maskAndMax(float[] s, int count, float[] mask, int mo, boolean simd) {
+        if (mask != null) {
+            for (int j = 0; j < count; j++) {
+                s[j] += mask[mo + j];
+            }
+        }
+        return simd ? Simd.maxVector(s, 0, count) : Simd.maxScalar(s, 0, count);
+    }
+
+    /** Replaces {@code s[j]} by {@code exp(s[j] - shift)} for {@code j < count} and returns their sum. */
+    private static float expShifted(float[] s, int count, float shift, boolean simd) {
+        int j = 0;
+        float sum = 0f;
+        if (simd) {
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(count);
+            FloatVector vs = FloatVector.broadcast(SPECIES, shift);
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            int bound2 = count - count % (2 * len);
+            for (; j < bound2; j += 2 * len) {
+                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e1 = FloatVector.fromArray(SPECIES, s, j + len).sub(vs).lanewise(VectorOperators.EXP);
+                e0.intoArray(s, j);
+                e1.intoArray(s, j + len);
+                acc0 = acc0.add(e0);
+                acc1 = acc1.add(e1);
+            }
+            for (; j < bound; j += len) {
+                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
+                e0.intoArray(s, j);
+                acc0 = acc0.add(e0);
+            }
+            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < count; j++) {
+            float e = (float) Math.exp(s[j] - shift);
+            s[j] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /**
+     * Computes {@code r = scale * sum_j w[j] * rows[j]} over {@code count} rows of length
+     * {@code hs}, and stores it into {@code dst} or, with {@code accumulate}, adds it.
+     */
+    private static void weightedSum(float[] w, int count, float[] rows, int ro, int hs, float scale,
+                                    float[] dst, int dstOffset, boolean accumulate, boolean simd) {
+        int d = 0;
+        if (simd) {
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(hs);
+
+            // one column chunk at a time, four independent accumulators over the rows
+            for (; d < bound; d += len) {
+                FloatVector acc0 = FloatVector.zero(SPECIES);
+                FloatVector acc1 = FloatVector.zero(SPECIES);
+                FloatVector acc2 = FloatVector.zero(SPECIES);
+                FloatVector acc3 = FloatVector.zero(SPECIES);
+                int j = 0;
+                for (; j + 4 <= count; j += 4) {
+                    int r0 = ro + j * hs + d;
+                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
+                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(FloatVector.broadcast(SPECIES, w[j + 1]), acc1);
+                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 2]), acc2);
+                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 3]), acc3);
+                }
+                for (; j < count; j++) {
+                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
+                }
+                FloatVector r = acc0.add(acc1).add(acc2.add(acc3)).mul(scale);
+                if (accumulate) {
+                    r = r.add(FloatVector.fromArray(SPECIES, dst, dstOffset + d));
+                }
+                r.intoArray(dst, dstOffset + d);
+            }
+        }
+        for (; d < hs; d++) {
+            float acc = 0f;
+            for (int j = 0; j < count; j++) {
+                acc += w[j] * rows[ro + j * hs + d];
+            }
+            dst[dstOffset + d] = accumulate ? dst[dstOffset + d] + acc * scale : acc * scale;
+        }
+    }
+
+    /** Adds {@code a * x[xo..xo+n)} to {@code y[yo..yo+n)}. */
+    private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n, boolean simd) {
+        int d = 0;
+        if (simd) {
+            int len = SPECIES.length();
+            int bound = SPECIES.loopBound(n);
+            for (; d < bound; d += len) {
+                FloatVector.fromArray(SPECIES, x, xo + d)
+                        .fma(FloatVector.broadcast(SPECIES, a), FloatVector.fromArray(SPECIES, y, yo + d))
+                        .intoArray(y, yo + d);
+            }
+        }
+        for (; d < n; d++) {
+            y[yo + d] += a * x[xo + d];
+        }
+    }
+}
