@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Packed A micro-panels store, for each step p of K, the MR values {@code op(A)[i..i+MR, p]};
  * packed B micro-panels store, for each p, the NR values {@code op(B)[p, j..j+NR]}. Rows and
  * columns past the edge of the matrix are packed as zeros, so edge tiles run the same
- * micro-kernel and only their write-back to C differs.
+ * micro-kernel and only their write-back to C is cut to the valid rows and columns.
  *
  * <p>Each element of C accumulates its products in the order p = 0, 1, ..., K-1 with one fused
  * multiply-add each, restarting at every K block of {@link GemmBlocking#KC} and adding the block's
@@ -132,32 +132,22 @@ final class GemmKernel {
             int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                int ao = ir * kc;
-                int co = cOffset + ir * ldc + jr;
-                if (mr == MR && nr == NR) {
-                    microKernel(kc, packedA, ao, packedB, bo, alpha, beta, c, co, ldc);
-                } else {
-                    // Same products into a scratch tile, then the same update on the valid part.
-                    microKernel(kc, packedA, ao, packedB, bo, 1f, 0f, tile, 0, NR);
-                    for (int r = 0; r < mr; r++) {
-                        int row = co + r * ldc;
-                        for (int j = 0; j < nr; j++) {
-                            float sum = tile[r * NR + j];
-                            c[row + j] = beta == 0f ? alpha * sum : alpha * sum + beta * c[row + j];
-                        }
-                    }
-                }
+                microKernel(kc, packedA, ir * kc, packedB, bo, tile);
+                writeTile(tile, mr, nr, alpha, beta, c, cOffset + ir * ldc + jr, ldc);
             }
         }
     }
 
     /**
-     * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] and writes
-     * {@code alpha * product + beta * C} to the MR x NR tile at {@code c[co]} (C not read when
-     * beta is 0).
+     * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] into {@code tile}
+     * ([MR, NR], row-major).
+     *
+     * <p>The sums go through a scratch tile rather than straight to C because C2 does not inline
+     * a write-back helper into a method this large, and vectors passed to a call that is not
+     * inlined are boxed on the heap; the extra 2 * MR vector stores and loads per K block cost
+     * under 1% of the {@code kc * MR * 2} FMAs.
      */
-    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo,
-                            float alpha, float beta, float[] c, int co, int ldc) {
+    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -203,26 +193,48 @@ final class GemmKernel {
             c70 = b0.fma(av, c70);
             c71 = b1.fma(av, c71);
         }
-        update(c00, c01, alpha, beta, c, co);
-        update(c10, c11, alpha, beta, c, co + ldc);
-        update(c20, c21, alpha, beta, c, co + 2 * ldc);
-        update(c30, c31, alpha, beta, c, co + 3 * ldc);
-        update(c40, c41, alpha, beta, c, co + 4 * ldc);
-        update(c50, c51, alpha, beta, c, co + 5 * ldc);
-        update(c60, c61, alpha, beta, c, co + 6 * ldc);
-        update(c70, c71, alpha, beta, c, co + 7 * ldc);
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, LANES);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + LANES);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + LANES);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + LANES);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + LANES);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + LANES);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + LANES);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + LANES);
     }
 
-    /** Writes {@code alpha * sum + beta * C} for one tile row of two vectors. */
-    private static void update(FloatVector sum0, FloatVector sum1, float alpha, float beta, float[] c, int co) {
-        FloatVector r0 = sum0.mul(alpha);
-        FloatVector r1 = sum1.mul(alpha);
-        if (beta != 0f) {
-            r0 = r0.add(FloatVector.fromArray(SPECIES, c, co).mul(beta));
-            r1 = r1.add(FloatVector.fromArray(SPECIES, c, co + LANES).mul(beta));
+    /**
+     * Writes {@code alpha * tile + beta * C} to the top-left [mr, nr] of the tile's place in C,
+     * reading C only when beta is not 0. Full-width rows use vectors, partial ones the same
+     * operations lane by lane, so an element's result does not depend on which tile it is in.
+     */
+    private static void writeTile(float[] tile, int mr, int nr, float alpha, float beta,
+                                  float[] c, int co, int ldc) {
+        for (int r = 0; r < mr; r++) {
+            int row = co + r * ldc;
+            int t = r * NR;
+            if (nr == NR) {
+                for (int v = 0; v < NR; v += LANES) {
+                    FloatVector sum = FloatVector.fromArray(SPECIES, tile, t + v).mul(alpha);
+                    if (beta != 0f) {
+                        sum = sum.add(FloatVector.fromArray(SPECIES, c, row + v).mul(beta));
+                    }
+                    sum.intoArray(c, row + v);
+                }
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] = beta == 0f ? alpha * tile[t + j] : alpha * tile[t + j] + beta * c[row + j];
+                }
+            }
         }
-        r0.intoArray(c, co);
-        r1.intoArray(c, co + LANES);
     }
 
     /** Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into MR-row micro-panels. */
