@@ -1,0 +1,117 @@
+package dev.transact4j.tensor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Cache block sizes of the packed GEMM, derived once from the data cache sizes of the machine.
+ *
+ * <p>The loop nest follows Goto and van de Geijn ("Anatomy of High-Performance Matrix
+ * Multiplication", ACM TOMS 34(3), 2008): a {@code KC x NR} micro-panel of packed B stays in L1
+ * while the micro-kernel sweeps the {@code MC x KC} block of packed A, which stays in L2. The
+ * {@code KC x NC} block of packed B is read once per {@code MC} block and may live in L3.
+ *
+ * <p>Cache sizes come from Linux sysfs when it is readable, otherwise 32 KiB L1d and 1 MiB L2 are
+ * assumed. The system properties {@code transact4j.gemm.kc}, {@code transact4j.gemm.mc} and
+ * {@code transact4j.gemm.nc} override the derived values (for tuning on a new machine). Results
+ * depend on {@code KC} (it fixes where partial sums over K are added to C), never on the thread
+ * count.
+ */
+final class GemmBlocking {
+
+    /** Rows of the micro-kernel tile (rows of A broadcast per step of K). */
+    static final int MR = 8;
+
+    /** Columns of the micro-kernel tile: two vectors of the preferred species. */
+    static final int NR = 2 * GemmKernel.LANES;
+
+    static final int L1D_BYTES = cacheBytes(1, 32 * 1024);
+    static final int L2_BYTES = cacheBytes(2, 1024 * 1024);
+
+    /**
+     * Depth of a K block: the B micro-panel ({@code KC * NR} floats) and the A micro-panel
+     * ({@code KC * MR} floats) together fill about 70% of L1d, leaving room for C and stack.
+     */
+    static final int KC = property("transact4j.gemm.kc",
+            clamp(roundDown((int) (L1D_BYTES * 0.7 / (Float.BYTES * (NR + MR))), 16), 64, 1024));
+
+    /**
+     * Rows of an A block: {@code MC * KC} floats fill about a sixth of L2, which leaves L2 room
+     * for the B block rows and C lines passing through (measured faster than half of L2 with
+     * 2 MiB L2, 48 KiB L1d).
+     */
+    static final int MC = roundDown(property("transact4j.gemm.mc",
+            clamp(L2_BYTES / 6 / (Float.BYTES * KC), MR, 4096)), MR);
+
+    /** Columns of a B block, a multiple of {@code NR}. */
+    static final int NC = roundDown(property("transact4j.gemm.nc", 4096), NR);
+
+    private GemmBlocking() {
+    }
+
+    private static int cacheBytes(int level, int fallback) {
+        for (int index = 0; index < 8; index++) {
+            Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + index);
+            try {
+                if (!Files.isDirectory(dir)) {
+                    break;
+                }
+                String lvl = read(dir.resolve("level"));
+                String type = read(dir.resolve("type"));
+                if (lvl.equals(Integer.toString(level)) && !type.equals("Instruction")) {
+                    return parseSize(read(dir.resolve("size")), fallback);
+                }
+            } catch (IOException | RuntimeException e) {
+                return fallback;
+            }
+        }
+        return fallback;
+    }
+
+    private static String read(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
+    }
+
+    /** Parses sysfs sizes such as {@code 48K} or {@code 2048K} or {@code 1M}. */
+    static int parseSize(String text, int fallback) {
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        char unit = Character.toUpperCase(text.charAt(text.length() - 1));
+        long scale = unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1;
+        String digits = Character.isDigit(unit) ? text : text.substring(0, text.length() - 1);
+        try {
+            long bytes = Long.parseLong(digits) * scale;
+            return bytes > 0 && bytes <= Integer.MAX_VALUE ? (int) bytes : fallback;
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private static int property(String name, int derived) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            return derived;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // falls through to the error below
+        }
+        throw new IllegalArgumentException("Invalid system property " + name + "=" + value
+                + ": expected a whole number of elements, 1 or more");
+    }
+
+    private static int roundDown(int value, int multiple) {
+        return Math.max(multiple, value / multiple * multiple);
+    }
+
+    private static int clamp(int value, int min, int max) {
+        return Math.max(min, Math.min(max, value));
+    }
+}

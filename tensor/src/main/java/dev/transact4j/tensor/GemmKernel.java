@@ -1,0 +1,328 @@
+package dev.transact4j.tensor;
+
+import static dev.transact4j.tensor.GemmBlocking.KC;
+import static dev.transact4j.tensor.GemmBlocking.MC;
+import static dev.transact4j.tensor.GemmBlocking.MR;
+import static dev.transact4j.tensor.GemmBlocking.NC;
+import static dev.transact4j.tensor.GemmBlocking.NR;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Packed, register-blocked SIMD GEMM: {@code C = alpha * op(A) * op(B) + beta * C}.
+ *
+ * <p>Dimensions: {@code op(A)} is {@code [M, K]}, {@code op(B)} is {@code [K, N]}, C is
+ * {@code [M, N]}, all row-major with leading dimensions. Loop nest, outermost first:
+ * <pre>
+ *   jc over N in steps of NC    B block  [KC, NC]  packed once per (jc, pc)
+ *   pc over K in steps of KC
+ *   ic over M in steps of MC    A block  [MC, KC]  packed once per (jc, pc, ic)
+ *   jr over NC in steps of NR   B micro-panel [KC, NR] stays in L1
+ *   ir over MC in steps of MR   A micro-panel [KC, MR] streams from L2
+ *   micro-kernel: MR x NR tile of C in 2 * MR vector registers
+ * </pre>
+ * Packed A micro-panels store, for each step p of K, the MR values {@code op(A)[i..i+MR, p]};
+ * packed B micro-panels store, for each p, the NR values {@code op(B)[p, j..j+NR]}. Rows and
+ * columns past the edge of the matrix are packed as zeros, so edge tiles run the same
+ * micro-kernel and only their write-back to C is cut to the valid rows and columns.
+ *
+ * <p>Each element of C accumulates its products in the order p = 0, 1, ..., K-1 with one fused
+ * multiply-add each, restarting at every K block of {@link GemmBlocking#KC} and adding the block's
+ * sum to C as {@code alpha * sum + beta' * C} (beta' is beta for the first block, 1 after).
+ * Threads split M or N at tile boundaries and never K, so results do not depend on the thread
+ * count.
+ */
+final class GemmKernel {
+
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+
+    /** Fewest floating-point operations worth handing to another thread. */
+    private static final long MIN_CHUNK_FLOPS = 1L << 22;
+
+    /** Packing buffers and the edge tile of one thread, grown on demand and reused. */
+    private static final class Buffers {
+        float[] packedA = new float[0];
+        float[] packedB = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] packedA(int size) {
+            if (packedA.length < size) {
+                packedA = new float[size];
+            }
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) {
+                packedB = new float[size];
+            }
+            return packedB;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private GemmKernel() {
+    }
+
+    /** Runs the packed GEMM; arguments are validated by {@link Gemm}, with m, n, k >= 1. */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOffset, int lda,
+                      float[] b, int bOffset, int ldb,
+                      float beta, float[] c, int cOffset, int ldc) {
+        // Split the larger tile count across threads; each chunk is a whole number of tiles.
+        int rowTiles = ceilDiv(m, MR);
+        int colTiles = ceilDiv(n, NR);
+        boolean splitRows = rowTiles >= colTiles;
+        int tiles = splitRows ? rowTiles : colTiles;
+        long flopsPerTile = 2L * k * (splitRows ? (long) MR * n : (long) NR * m);
+        int grain = (int) Math.min(tiles, Math.max(1, ceilDiv(MIN_CHUNK_FLOPS, flopsPerTile)));
+
+        Parallel.forRange(0, tiles, grain, (t0, t1) -> {
+            int i0 = splitRows ? t0 * MR : 0;
+            int i1 = splitRows ? Math.min(m, t1 * MR) : m;
+            int j0 = splitRows ? 0 : t0 * NR;
+            int j1 = splitRows ? n : Math.min(n, t1 * NR);
+            block(transA, transB, i0, i1, j0, j1, k, alpha, a, aOffset, lda, b, bOffset, ldb,
+                    beta, c, cOffset, ldc);
+        });
+    }
+
+    /** Computes rows {@code [i0, i1)} and columns {@code [j0, j1)} of C on this thread. */
+    private static void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
+                              float alpha, float[] a, int aOffset, int lda,
+                              float[] b, int bOffset, int ldb,
+                              float beta, float[] c, int cOffset, int ldc) {
+        Buffers buffers = BUFFERS.get();
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float blockBeta = pc == 0 ? beta : 1f;
+
+                float[] packedB = buffers.packedB(kc * ceilDiv(nc, NR) * NR);
+                if (transB) {
+                    packBTransposed(b, bOffset, ldb, pc, kc, jc, nc, packedB);
+                } else {
+                    packB(b, bOffset, ldb, pc, kc, jc, nc, packedB);
+                }
+
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    float[] packedA = buffers.packedA(kc * ceilDiv(mc, MR) * MR);
+                    if (transA) {
+                        packATransposed(a, aOffset, lda, ic, mc, pc, kc, packedA);
+                    } else {
+                        packA(a, aOffset, lda, ic, mc, pc, kc, packedA);
+                    }
+                    macroKernel(mc, nc, kc, alpha, packedA, packedB, blockBeta,
+                            c, cOffset + ic * ldc + jc, ldc, buffers.tile);
+                }
+            }
+        }
+    }
+
+    /** Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. */
+    private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, float[] packedB,
+                                    float beta, float[] c, int cOffset, int ldc, float[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int bo = jr * kc;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                microKernel(kc, packedA, ir * kc, packedB, bo, tile);
+                writeTile(tile, mr, nr, alpha, beta, c, cOffset + ir * ldc + jr, ldc);
+            }
+        }
+    }
+
+    /**
+     * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] into {@code tile}
+     * ([MR, NR], row-major).
+     *
+     * <p>The sums go through a scratch tile rather than straight to C because C2 does not inline
+     * a write-back helper into a method this large, and vectors passed to a call that is not
+     * inlined are boxed on the heap; the extra 2 * MR vector stores and loads per K block cost
+     * under 1% of the {@code kc * MR * 2} FMAs.
+     */
+    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
+        FloatVector c00 = FloatVector.zero(SPECIES);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        int aEnd = ao + kc * MR;
+        for (; ao < aEnd; ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
+            FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
+            c00 = b0.fma(av, c00);
+            c01 = b1.fma(av, c01);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 1]);
+            c10 = b0.fma(av, c10);
+            c11 = b1.fma(av, c11);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 2]);
+            c20 = b0.fma(av, c20);
+            c21 = b1.fma(av, c21);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 3]);
+            c30 = b0.fma(av, c30);
+            c31 = b1.fma(av, c31);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 4]);
+            c40 = b0.fma(av, c40);
+            c41 = b1.fma(av, c41);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 5]);
+            c50 = b0.fma(av, c50);
+            c51 = b1.fma(av, c51);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 6]);
+            c60 = b0.fma(av, c60);
+            c61 = b1.fma(av, c61);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 7]);
+            c70 = b0.fma(av, c70);
+            c71 = b1.fma(av, c71);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, LANES);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + LANES);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + LANES);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + LANES);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + LANES);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + LANES);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + LANES);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + LANES);
+    }
+
+    /**
+     * Writes {@code alpha * tile + beta * C} to the top-left [mr, nr] of the tile's place in C,
+     * reading C only when beta is not 0. Full-width rows use vectors, partial ones the same
+     * operations lane by lane, so an element's result does not depend on which tile it is in.
+     */
+    private static void writeTile(float[] tile, int mr, int nr, float alpha, float beta,
+                                  float[] c, int co, int ldc) {
+        for (int r = 0; r < mr; r++) {
+            int row = co + r * ldc;
+            int t = r * NR;
+            if (nr == NR) {
+                for (int v = 0; v < NR; v += LANES) {
+                    FloatVector sum = FloatVector.fromArray(SPECIES, tile, t + v).mul(alpha);
+                    if (beta != 0f) {
+                        sum = sum.add(FloatVector.fromArray(SPECIES, c, row + v).mul(beta));
+                    }
+                    sum.intoArray(c, row + v);
+                }
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] = beta == 0f ? alpha * tile[t + j] : alpha * tile[t + j] + beta * c[row + j];
+                }
+            }
+        }
+    }
+
+    /** Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into MR-row micro-panels. */
+    private static void packA(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc, float[] dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            for (int r = 0; r < mr; r++) {
+                int src = aOffset + (ic + ir + r) * lda + pc;
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * MR + r] = a[src + p];
+                }
+            }
+            for (int r = mr; r < MR; r++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Packs {@code op(A) = A^T} where A is stored [K, M]: each MR-row slice is contiguous. */
+    private static void packATransposed(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc,
+                                        float[] dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            for (int p = 0; p < kc; p++) {
+                int src = aOffset + (pc + p) * lda + ic + ir;
+                int d = base + p * MR;
+                for (int r = 0; r < mr; r++) {
+                    dst[d + r] = a[src + r];
+                }
+                for (int r = mr; r < MR; r++) {
+                    dst[d + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Packs {@code B[pc .. pc+kc, jc .. jc+nc]} of a row-major B into NR-column micro-panels. */
+    private static void packB(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc, float[] dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = jr * kc;
+            for (int p = 0; p < kc; p++) {
+                int src = bOffset + (pc + p) * ldb + jc + jr;
+                int d = base + p * NR;
+                if (nr == NR) {
+                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d);
+                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(dst, d + LANES);
+                } else {
+                    for (int j = 0; j < nr; j++) {
+                        dst[d + j] = b[src + j];
+                    }
+                    for (int j = nr; j < NR; j++) {
+                        dst[d + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs {@code op(B) = B^T} where B is stored [N, K]: column j of op(B) is row j of B. */
+    private static void packBTransposed(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc,
+                                        float[] dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = jr * kc;
+            for (int j = 0; j < nr; j++) {
+                int src = bOffset + (jc + jr + j) * ldb + pc;
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * NR + j] = b[src + p];
+                }
+            }
+            for (int j = nr; j < NR; j++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    static long ceilDiv(long x, long y) {
+        return (x + y - 1) / y;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.transact4j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix-vector kernels for GEMM with M = 1 or N = 1. They are memory bound: each reads the
+ * matrix W once, front to back, so its speed is the memory bandwidth.
+ *
+ * <p>Dimensions: W is row-major {@code [R, K]} with leading dimension {@code ldw}; x and y are
+ * contiguous except where an increment is given.
+ * <ul>
+ *   <li>{@link #rows}: {@code y[r] = alpha * dot(W[r, :], x) + beta * y[r]}, x of length K
+ *       (the decode step {@code y = W x} with W {@code [N, K]}).</li>
+ *   <li>{@link #columns}: {@code y[j] = alpha * sum_p x[p] * W[p, j] + beta * y[j]}, W
+ *       {@code [K, N]}, x of length K ({@code y = x^T W}).</li>
+ * </ul>
+ * Each output element's arithmetic is the same whichever row group or thread chunk it falls in,
+ * so results do not depend on the thread count.
+ */
+final class Gemv {
+
+    private static final VectorSpecies<Float> SPECIES = GemmKernel.SPECIES;
+    private static final int LANES = SPECIES.length();
+
+    /** Fewest matrix elements worth handing to another thread. */
+    private static final long MIN_CHUNK_ELEMENTS = 1L << 16;
+
+    /** Columns of W accumulated per pass in {@link #columns}; the sums stay in L1. */
+    private static final int COLUMN_BLOCK = 2048;
+
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[COLUMN_BLOCK]);
+
+    private Gemv() {
+    }
+
+    /** {@code y[r * incY] = alpha * dot(W[r, :], x) + beta * y[r * incY]} for r in [0, rows). */
+    static void rows(int rows, int k, float alpha, float[] w, int wOffset, int ldw,
+                     float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
+        int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
+        Parallel.forRange(0, rows, grain, (r0, r1) -> {
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) {
+                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY);
+            }
+            for (; r < r1; r++) {
+                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset);
+                store(alpha, sum, beta, y, yOffset + r * incY);
+            }
+        });
+    }
+
+    /**
+     * Four dot products sharing each load of x. Per row: accumulator 0 takes even vector
+     * steps, accumulator 1 odd ones, a last odd vector goes to accumulator 0, then the lanes are
+     * reduced and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
+     */
+    private static void dot4(int k, float alpha, float[] w, int w0, int ldw, float[] x, int xo,
+                             float beta, float[] y, int yo, int incY) {
+        int w1 = w0 + ldw;
+        int w2 = w1 + ldw;
+        int w3 = w2 + ldw;
+        FloatVector s00 = FloatVector.zero(SPECIES);
+        FloatVector s01 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        int bound2 = k - k % (2 * LANES);
+        int p = 0;
+        for (; p < bound2; p += 2 * LANES) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + p);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + p + LANES);
+            s00 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(x0, s00);
+            s01 = FloatVector.fromArray(SPECIES, w, w0 + p + LANES).fma(x1, s01);
+            s10 = FloatVector.fromArray(SPECIES, w, w1 + p).fma(x0, s10);
+            s11 = FloatVector.fromArray(SPECIES, w, w1 + p + LANES).fma(x1, s11);
+            s20 = FloatVector.fromArray(SPECIES, w, w2 + p).fma(x0, s20);
+            s21 = FloatVector.fromArray(SPECIES, w, w2 + p + LANES).fma(x1, s21);
+            s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
+            s31 = FloatVector.fromArray(SPECIES, w, w3 + p + LANES).fma(x1, s31);
+        }
+        if (p + LANES <= k) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + p);
+            s00 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(x0, s00);
+            s10 = FloatVector.fromArray(SPECIES, w, w1 + p).fma(x0, s10);
+            s20 = FloatVector.fromArray(SPECIES, w, w2 + p).fma(x0, s20);
+            s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
+            p += LANES;
+        }
+        float sum0 = s00.add(s01).reduceLanes(VectorOperators.ADD);
+        float sum1 = s10.add(s11).reduceLanes(VectorOperators.ADD);
+        float sum2 = s20.add(s21).reduceLanes(VectorOperators.ADD);
+        float sum3 = s30.add(s31).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            float xv = x[xo + p];
+            sum0 = Math.fma(w[w0 + p], xv, sum0);
+            sum1 = Math.fma(w[w1 + p], xv, sum1);
+            sum2 = Math.fma(w[w2 + p], xv, sum2);
+            sum3 = Math.fma(w[w3 + p], xv, sum3);
+        }
+        store(alpha, sum0, beta, y, yo);
+        store(alpha, sum1, beta, y, yo + incY);
+        store(alpha, sum2, beta, y, yo + 2 * incY);
+        store(alpha, sum3, beta, y, yo + 3 * incY);
+    }
+
+    /** One dot product with exactly the arithmetic of one row of {@link #dot4}. */
+    private static float dot1(int k, float[] w, int w0, float[] x, int xo) {
+        FloatVector s0 = FloatVector.zero(SPECIES);
+        FloatVector s1 = s0;
+        int bound2 = k - k % (2 * LANES);
+        int p = 0;
+        for (; p < bound2; p += 2 * LANES) {
+            s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
+            s1 = FloatVector.fromArray(SPECIES, w, w0 + p + LANES)
+                    .fma(FloatVector.fromArray(SPECIES, x, xo + p + LANES), s1);
+        }
+        if (p + LANES <= k) {
+            s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
+            p += LANES;
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            sum = Math.fma(w[w0 + p], x[xo + p], sum);
+        }
+        return sum;
+    }
+
+    /**
+     * {@code y[j * incY] = alpha * sum_p x[p] * W[p, j] + beta * y[j * incY]} for j in [0, n),
+     * W {@code [k, n]}. Reads W row by row and accumulates into per-thread sums, one
+     * {@link #COLUMN_BLOCK} of columns at a time, in the order p = 0, 1, ..., k-1 per column.
+     */
+    static void columns(int k, int n, float alpha, float[] w, int wOffset, int ldw,
+                        float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
+        int groups = GemmKernel.ceilDiv(n, LANES);
+        int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / ((long) k * LANES));
+        Parallel.forRange(0, groups, grain, (g0, g1) -> {
+            float[] sums = SUMS.get();
+            int end = Math.min(n, g1 * LANES);
+            for (int j0 = g0 * LANES; j0 < end; j0 += COLUMN_BLOCK) {
+                int width = Math.min(COLUMN_BLOCK, end - j0);
+                accumulateColumns(k, width, w, wOffset + j0, ldw, x, xOffset, sums);
+                for (int j = 0; j < width; j++) {
+                    store(alpha, sums[j], beta, y, yOffset + (j0 + j) * incY);
+                }
+            }
+        });
+    }
+
+    /** {@code sums[j] = sum_p x[p] * W[p, j]} for j in [0, width), four rows of W per pass. */
+    private static void accumulateColumns(int k, int width, float[] w, int wo, int ldw, float[] x, int xo,
+                                          float[] sums) {
+        java.util.Arrays.fill(sums, 0, width, 0f);
+        int bound = SPECIES.loopBound(width);
+        int p = 0;
+        for (; p + 4 <= k; p += 4) {
+            int r0 = wo + p * ldw;
+            int r1 = r0 + ldw;
+            int r2 = r1 + ldw;
+            int r3 = r2 + ldw;
+            float x0 = x[xo + p];
+            float x1 = x[xo + p + 1];
+            float x2 = x[xo + p + 2];
+            float x3 = x[xo + p + 3];
+            FloatVector v0 = FloatVector.broadcast(SPECIES, x0);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, x1);
+            FloatVector v2 = FloatVector.broadcast(SPECIES, x2);
+            FloatVector v3 = FloatVector.broadcast(SPECIES, x3);
+            int j = 0;
+            for (; j < bound; j += LANES) {
+                FloatVector s = FloatVector.fromArray(SPECIES, sums, j);
+                s = FloatVector.fromArray(SPECIES, w, r0 + j).fma(v0, s);
+                s = FloatVector.fromArray(SPECIES, w, r1 + j).fma(v1, s);
+                s = FloatVector.fromArray(SPECIES, w, r2 + j).fma(v2, s);
+                s = FloatVector.fromArray(SPECIES, w, r3 + j).fma(v3, s);
+                s.intoArray(sums, j);
+            }
+            for (; j < width; j++) {
+                float s = sums[j];
+                s = Math.fma(w[r0 + j], x0, s);
+                s = Math.fma(w[r1 + j], x1, s);
+                s = Math.fma(w[r2 + j], x2, s);
+                s = Math.fma(w[r3 + j], x3, s);
+                sums[j] = s;
+            }
+        }
+        for (; p < k; p++) {
+            int r0 = wo + p * ldw;
+            float x0 = x[xo + p];
+            FloatVector v0 = FloatVector.broadcast(SPECIES, x0);
+            int j = 0;
+            for (; j < bound; j += LANES) {
+                FloatVector.fromArray(SPECIES, w, r0 + j).fma(v0, FloatVector.fromArray(SPECIES, sums, j))
+                        .intoArray(sums, j);
+            }
+            for (; j < width; j++) {
+                sums[j] = Math.fma(w[r0 + j], x0, sums[j]);
+            }
+        }
+    }
+
+    private static void store(float alpha, float sum, float beta, float[] y, int index) {
+        y[index] = beta == 0f ? alpha * sum : alpha * sum + beta * y[index];
+    }
+}
