@@ -499,6 +499,11 @@ public final class SafeTensorsFile implements SafeTensors {
 
     /** Maps the tensor's bytes piece by piece, each a little-endian buffer of whole elements. */
     private void forEachChunk(TensorInfo info, ChunkReader reader) throws IOException {
+        // A mapping past the end of a file that shrank since open would crash the reading thread.
+        if (channel.size() < dataStart + info.end()) {
+            throw new IOException(path + ": file is now " + channel.size() + " bytes, too short for tensor '" + info.name()
+                    + "'; it changed after it was opened, so open it again");
+        }
         int elementSize = info.dtype().byteSize();
         long chunkBytes = maxMapBytes - maxMapBytes % elementSize;
         long position = dataStart + info.begin();
