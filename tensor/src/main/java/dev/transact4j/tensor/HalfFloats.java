@@ -1,5 +1,13 @@
 package dev.transact4j.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Conversions between float32 and the two 16-bit float formats that checkpoints use.
  *
@@ -12,8 +20,22 @@ package dev.transact4j.tensor;
  * {@code .half()} do. A NaN stays a NaN with the same sign, keeps the top bits of its payload and
  * gets the quiet bit set. Widening is exact. The 16-bit values travel as the raw bits in a
  * {@code short}.
+ *
+ * <p>The bulk bfloat16 conversions have a Vector API path and a scalar twin with the same results;
+ * the system property {@code transact4j.simd=false} selects the twin. The binary16 bulk
+ * conversions are scalar.
  */
 public final class HalfFloats {
+
+    /** System property that turns the Vector API paths on ({@code true}, default) or off. */
+    public static final String SIMD_PROPERTY = "transact4j.simd";
+
+    private static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty(SIMD_PROPERTY, "true").trim());
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    /** Shorts with one lane per int lane, half the bit size. */
+    private static final VectorSpecies<Short> SHORTS =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(INTS.vectorBitSize() / 2));
 
     private HalfFloats() {
     }
@@ -112,6 +134,32 @@ public final class HalfFloats {
     /** Converts {@code n} floats from {@code src[srcOffset]} to bfloat16 bits at {@code dst[dstOffset]}. */
     public static void floatToBf16(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
         checkRange("floatToBf16", src.length, srcOffset, dst.length, dstOffset, n);
+        if (SIMD) {
+            floatToBf16Vector(src, srcOffset, dst, dstOffset, n);
+        } else {
+            floatToBf16Scalar(src, srcOffset, dst, dstOffset, n);
+        }
+    }
+
+    static void floatToBf16Vector(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+        int i = 0;
+        int bound = INTS.loopBound(n);
+        for (; i < bound; i += INTS.length()) {
+            IntVector bits = FloatVector.fromArray(FLOATS, src, srcOffset + i).reinterpretAsInts();
+            IntVector high = bits.lanewise(VectorOperators.LSHR, 16);
+
+            // Same rounding as the scalar floatToBf16, with NaN lanes replaced by their quiet truncation.
+            IntVector rounded = bits.add(0x7FFF).add(high.and(1)).lanewise(VectorOperators.LSHR, 16);
+            VectorMask<Integer> nan = bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
+            IntVector result = rounded.blend(high.or(0x0040), nan);
+
+            // I2S keeps the low 16 bits of each lane.
+            ((ShortVector) result.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, dstOffset + i);
+        }
+        floatToBf16Scalar(src, srcOffset + i, dst, dstOffset + i, n - i);
+    }
+
+    static void floatToBf16Scalar(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = floatToBf16(src[srcOffset + i]);
         }
@@ -120,6 +168,26 @@ public final class HalfFloats {
     /** Converts {@code n} bfloat16 values from {@code src[srcOffset]} to floats at {@code dst[dstOffset]}. */
     public static void bf16ToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         checkRange("bf16ToFloat", src.length, srcOffset, dst.length, dstOffset, n);
+        if (SIMD) {
+            bf16ToFloatVector(src, srcOffset, dst, dstOffset, n);
+        } else {
+            bf16ToFloatScalar(src, srcOffset, dst, dstOffset, n);
+        }
+    }
+
+    static void bf16ToFloatVector(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        int i = 0;
+        int bound = INTS.loopBound(n);
+        for (; i < bound; i += INTS.length()) {
+            // S2I sign-extends, and the shift by 16 pushes the extension bits out.
+            IntVector wide = (IntVector) ShortVector.fromArray(SHORTS, src, srcOffset + i)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOffset + i);
+        }
+        bf16ToFloatScalar(src, srcOffset + i, dst, dstOffset + i, n - i);
+    }
+
+    static void bf16ToFloatScalar(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = Float.intBitsToFloat((src[srcOffset + i] & 0xFFFF) << 16);
         }

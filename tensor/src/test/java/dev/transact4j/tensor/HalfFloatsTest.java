@@ -267,6 +267,34 @@ class HalfFloatsTest {
     }
 
     @Test
+    void bf16VectorMatchesScalarTwin() {
+        SplittableRandom random = new SplittableRandom(8);
+        for (int n : new int[] {0, 1, 3, 15, 17, 33, 257, 1000}) {
+            // Arbitrary bit patterns, including NaNs with payloads, infinities and subnormals.
+            float[] src = new float[n + 3];
+            short[] bits = new short[n + 3];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = Float.intBitsToFloat(random.nextInt());
+                bits[i] = (short) random.nextInt();
+            }
+            short[] vectorBits = new short[n + 2];
+            short[] scalarBits = new short[n + 2];
+            HalfFloats.floatToBf16Vector(src, 3, vectorBits, 1, n);
+            HalfFloats.floatToBf16Scalar(src, 3, scalarBits, 1, n);
+            assertArrayEquals(scalarBits, vectorBits, "floatToBf16, n = " + n);
+
+            float[] vectorFloats = new float[n + 1];
+            float[] scalarFloats = new float[n + 1];
+            HalfFloats.bf16ToFloatVector(bits, 2, vectorFloats, 1, n);
+            HalfFloats.bf16ToFloatScalar(bits, 2, scalarFloats, 1, n);
+            for (int i = 0; i <= n; i++) {
+                assertEquals(Float.floatToRawIntBits(scalarFloats[i]), Float.floatToRawIntBits(vectorFloats[i]),
+                        "bf16ToFloat, n = " + n + ", i = " + i);
+            }
+        }
+    }
+
+    @Test
     void bulkConversionHonoursOffsets() {
         float[] src = {1f, 2f, 3f, 4f, 5f};
         short[] dst = new short[6];

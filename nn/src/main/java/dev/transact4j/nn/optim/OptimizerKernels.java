@@ -76,15 +76,23 @@ public final class OptimizerKernels {
     }
 
     static void adamwVector(float[] p, float[] g, float[] m, float[] v, int from, int to, AdamWFactors k) {
+        FloatVector decay = FloatVector.broadcast(F, k.decay());
+        FloatVector beta1 = FloatVector.broadcast(F, k.beta1());
+        FloatVector oneMinusBeta1 = FloatVector.broadcast(F, k.oneMinusBeta1());
+        FloatVector beta2 = FloatVector.broadcast(F, k.beta2());
+        FloatVector oneMinusBeta2 = FloatVector.broadcast(F, k.oneMinusBeta2());
+        FloatVector bias2Sqrt = FloatVector.broadcast(F, k.bias2Sqrt());
+        FloatVector eps = FloatVector.broadcast(F, k.eps());
+        FloatVector stepSize = FloatVector.broadcast(F, k.stepSize());
         int i = from;
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += F.length()) {
             FloatVector gi = FloatVector.fromArray(F, g, i);
-            FloatVector pi = FloatVector.fromArray(F, p, i).mul(k.decay());
-            FloatVector mi = FloatVector.fromArray(F, m, i).mul(k.beta1()).add(gi.mul(k.oneMinusBeta1()));
-            FloatVector vi = FloatVector.fromArray(F, v, i).mul(k.beta2()).add(gi.mul(k.oneMinusBeta2()).mul(gi));
-            FloatVector denom = vi.sqrt().div(k.bias2Sqrt()).add(k.eps());
-            pi = pi.sub(mi.mul(k.stepSize()).div(denom));
+            FloatVector pi = FloatVector.fromArray(F, p, i).mul(decay);
+            FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(oneMinusBeta1));
+            FloatVector vi = FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(oneMinusBeta2).mul(gi));
+            FloatVector denom = vi.sqrt().div(bias2Sqrt).add(eps);
+            pi = pi.sub(mi.mul(stepSize).div(denom));
             mi.intoArray(m, i);
             vi.intoArray(v, i);
             pi.intoArray(p, i);
