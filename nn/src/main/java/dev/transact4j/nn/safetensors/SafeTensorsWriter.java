@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,6 +39,7 @@ public final class SafeTensorsWriter {
     }
 
     private static final int BUFFER_BYTES = 1 << 20;
+    private static final SecureRandom RANDOM = new SecureRandom();
     private static final String METADATA_KEY = "__metadata__";
 
     private final Map<String, Entry> entries = new TreeMap<>();
@@ -153,7 +155,11 @@ public final class SafeTensorsWriter {
         });
     }
 
-    /** Sets a {@code __metadata__} entry, such as {@code format = pt}. */
+    /**
+     * Sets a {@code __metadata__} entry. Hugging Face transformers rejects a checkpoint whose
+     * metadata has no {@code format} of pt, tf, flax or mlx, so files meant for it need
+     * {@code metadata("format", "pt")}.
+     */
     public SafeTensorsWriter metadata(String key, String value) {
         metadata.put(key, value);
         return this;
@@ -215,6 +221,8 @@ public final class SafeTensorsWriter {
      * in {@code directory}, then the index {@code <prefix>.safetensors.index.json} with the
      * {@code weight_map} and {@code metadata.total_size} that Hugging Face checkpoints use. The
      * index is written last, so a reader never sees an index whose shards are incomplete.
+     * NOTE: shards of an earlier write with more shards stay in the directory; the new index does
+     * not list them.
      *
      * @return the path of the index
      */
@@ -314,10 +322,11 @@ public final class SafeTensorsWriter {
     private static void writeAtomically(Path path, FileBody body) throws IOException {
         Path target = path.toAbsolutePath();
         Path directory = target.getParent();
-        Path temp = Files.createTempFile(directory, "." + target.getFileName(), ".tmp");
+        // Not Files.createTempFile: its owner-only permissions would carry over to the checkpoint.
+        Path temp = directory.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         boolean done = false;
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 body.write(channel);
                 channel.force(true);
             }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.transact4j.tensor.HalfFloats;
 import dev.transact4j.tensor.testing.Fixture;
@@ -201,6 +202,15 @@ class SafeTensorsFileTest {
 
         assertArrayEquals(before, Files.readAllBytes(path));
         assertEquals(List.of("model.safetensors"), listDir(), "temporary file removed");
+    }
+
+    @Test
+    void writtenFileHasDefaultPermissions() throws Exception {
+        Path reference = Files.createFile(dir.resolve("plain.bin"));
+        Path path = dir.resolve("perm.safetensors");
+        new SafeTensorsWriter().add("w", new float[] {1f}, new int[] {1}).write(path);
+        assumeTrue(Files.getFileStore(path).supportsFileAttributeView("posix"), "file system has no POSIX permissions");
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(path));
     }
 
     @Test
