@@ -23,13 +23,14 @@ final class AddedVocabulary {
     private final Node root = new Node();
     private boolean empty = true;
 
-    void add(AddedToken token) {
-        if (token.content().isEmpty()) {
+    /** Adds a token that matches the text {@code pattern}; an empty pattern never matches. */
+    void add(AddedToken token, String pattern) {
+        if (pattern.isEmpty()) {
             return;
         }
         Node node = root;
-        for (int i = 0; i < token.content().length(); i++) {
-            node = node.children.computeIfAbsent(token.content().charAt(i), c -> new Node());
+        for (int i = 0; i < pattern.length(); i++) {
+            node = node.children.computeIfAbsent(pattern.charAt(i), c -> new Node());
         }
         node.token = token;
         empty = false;

@@ -71,13 +71,39 @@ final class Normalizers {
             Segment.Builder b = new Segment.Builder(segment.length());
             for (int[] m : matches) {
                 if (m[2] == 1) {
-                    b.append(content, segment.originalStartOf(m[0], m[1]), segment.originalEndOf(m[0], m[1]));
+                    appendReplacement(b, segment, m[0], m[1], content);
                 } else {
                     appendAll(b, segment, m[0], m[1]);
                 }
             }
             return b.build(segment);
         };
+    }
+
+    /**
+     * Appends {@code content} in place of the segment chars {@code [from, to)}. As in Hugging Face,
+     * a replacement shorter than the match is aligned to the last chars of the match, one to one;
+     * chars beyond the match length take the range of its last char. An empty match gives its
+     * chars the range of the char before it.
+     */
+    private static void appendReplacement(Segment.Builder b, Segment segment, int from, int to, String content) {
+        int n = to - from;
+        int m = content.length();
+        for (int k = 0; k < m; k++) {
+            int source;
+            if (n == 0) {
+                source = from > 0 ? from - 1 : -1;
+            } else if (m <= n) {
+                source = to - m + k;
+            } else {
+                source = Math.min(from + k, to - 1);
+            }
+            if (source < 0) {
+                b.append(content.charAt(k), segment.originalStart, segment.originalStart);
+            } else {
+                b.append(content.charAt(k), segment.starts[source], segment.ends[source]);
+            }
+        }
     }
 
     /**

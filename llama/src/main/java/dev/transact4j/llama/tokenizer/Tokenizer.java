@@ -65,8 +65,9 @@ public final class Tokenizer {
         for (int i = 0; i < added.size(); i++) {
             JsonNode t = added.get(i);
             String path = "$.added_tokens[" + i + "]";
-            JsonNode idNode = json.required(t, "id", path);
-            AddedToken token = new AddedToken(idNode.asInt(), json.text(t, "content", path),
+            json.required(t, "id", path);
+            String content = json.text(t, "content", path);
+            AddedToken token = new AddedToken(assignAddedId(content), content,
                     json.bool(t, "lstrip", false), json.bool(t, "rstrip", false),
                     json.bool(t, "single_word", false), json.bool(t, "normalized", false),
                     json.bool(t, "special", false));
@@ -75,10 +76,41 @@ public final class Tokenizer {
             if (token.special()) {
                 specialIds.add(token.id());
             }
-            (token.normalized() ? normalizedAdded : rawAdded).add(token);
+            if (token.normalized()) {
+                // matched against normalized text, so the pattern is the normalized content
+                String pattern = normalizer == null ? content
+                        : normalizer.normalize(Segment.ofOriginal(content, 0, content.length())).text;
+                normalizedAdded.add(token, pattern);
+            } else {
+                rawAdded.add(token, content);
+            }
             size = Math.max(size, token.id() + 1);
         }
         vocabSize = size;
+    }
+
+    /**
+     * Returns the id Hugging Face gives an added token, which is not necessarily the {@code id}
+     * written in the file: a token in the model vocabulary keeps its model id, an already added
+     * token keeps its id, and a new one gets the next id after the model vocabulary and the
+     * tokens added before it (in file order). In files written by Hugging Face the two agree.
+     */
+    private int assignAddedId(String content) {
+        Integer modelId = model.vocab.get(content);
+        if (modelId != null) {
+            return modelId;
+        }
+        AddedToken existing = addedByContent.get(content);
+        if (existing != null) {
+            return existing.id();
+        }
+        int next = model.size();
+        for (AddedToken t : addedById.values()) {
+            if (t.id() >= model.size()) {
+                next = Math.max(next, t.id() + 1);
+            }
+        }
+        return next;
     }
 
     /**
