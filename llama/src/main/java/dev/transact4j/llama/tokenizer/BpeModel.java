@@ -53,7 +53,12 @@ final class BpeModel {
             Integer right = vocab.get(pair[1]);
             Integer merged = vocab.get(pair[0] + pair[1]);
             if (left == null || right == null || merged == null) {
-                String missing = left == null ? pair[0] : right == null ? pair[1] : pair[0] + pair[1];
+                String missing = pair[0] + pair[1];
+                if (left == null) {
+                    missing = pair[0];
+                } else if (right == null) {
+                    missing = pair[1];
+                }
                 throw json.error(path + ".merges[" + rank + "]", "merge '" + pair[0] + " " + pair[1]
                         + "' uses token '" + missing + "', which is not in the vocabulary");
             }

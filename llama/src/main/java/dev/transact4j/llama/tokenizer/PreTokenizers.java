@@ -78,8 +78,8 @@ final class PreTokenizers {
     }
 
     /**
-     * The byte-level pre-tokenizer: optionally prepends a space, optionally splits with the GPT-2
-     * regex, then maps every UTF-8 byte to its char in {@link ByteLevelAlphabet}.
+     * Creates the byte-level pre-tokenizer, which optionally prepends a space, optionally splits
+     * with the GPT-2 regex, then maps every UTF-8 byte to its char in {@link ByteLevelAlphabet}.
      */
     static PreTokenizer byteLevel(boolean addPrefixSpace, boolean useRegex) {
         return (segment, out) -> {
@@ -100,7 +100,7 @@ final class PreTokenizers {
     }
 
     /**
-     * The SentencePiece-style pre-tokenizer: spaces become the replacement char (U+2581 by
+     * Creates the SentencePiece-style pre-tokenizer. Spaces become the replacement char (U+2581 by
      * default), which is prepended per {@code prepend_scheme}, and words start at each replacement.
      */
     static PreTokenizer metaspace(JsonReader json, JsonNode node, String path) {

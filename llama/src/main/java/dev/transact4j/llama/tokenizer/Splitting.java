@@ -13,7 +13,7 @@ final class Splitting {
     private Splitting() {
     }
 
-    /** What happens to a matched delimiter (Hugging Face {@code SplitDelimiterBehavior}). */
+    /** Treatment of a matched delimiter (Hugging Face {@code SplitDelimiterBehavior}). */
     enum Behavior {
         REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS;
 

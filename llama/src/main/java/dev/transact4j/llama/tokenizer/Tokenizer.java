@@ -302,7 +302,7 @@ public final class Tokenizer {
         return specialIds.contains(id);
     }
 
-    /** The added tokens of the file, by id. */
+    /** Returns the added tokens of the file, ordered by id. */
     public List<AddedToken> addedTokens() {
         List<AddedToken> list = new ArrayList<>(addedById.values());
         list.sort((a, b) -> Integer.compare(a.id(), b.id()));

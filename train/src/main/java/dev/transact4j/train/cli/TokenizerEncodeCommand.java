@@ -49,6 +49,7 @@ final class TokenizerEncodeCommand implements Callable<Integer> {
         Tokenizer tokenizer = CliFiles.loadTokenizer(command, tokenizerPath);
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = command.getOut();
+
         try (BufferedReader in = CliFiles.openText(command, input)) {
             String line;
             long number = 0;
@@ -56,6 +57,7 @@ final class TokenizerEncodeCommand implements Callable<Integer> {
                 number++;
                 String text = textOf(command, json, line, number);
                 int[] ids = tokenizer.encode(text, !noSpecialTokens, specialTokensAsText).ids();
+
                 StringBuilder b = new StringBuilder(ids.length * 6 + 2).append('[');
                 for (int i = 0; i < ids.length; i++) {
                     if (i > 0) {

@@ -24,7 +24,7 @@ public final class BrownCorpus {
     private BrownCorpus() {
     }
 
-    /** The whole training split as one string. */
+    /** Returns the whole training split as one string. */
     public static String trainText() {
         return readResource(TRAIN_RESOURCE);
     }
