@@ -1,0 +1,44 @@
+package dev.transact4j.train.cli;
+
+import dev.transact4j.llama.tokenizer.Tokenizer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import picocli.CommandLine;
+
+/** Opening the files named on the command line, with one-line errors for missing ones. */
+final class CliFiles {
+    private CliFiles() {
+    }
+
+    static Tokenizer loadTokenizer(CommandLine command, Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new CommandLine.ParameterException(command, "tokenizer not found: " + path);
+        }
+        if (Files.isDirectory(path) && !Files.exists(path.resolve("tokenizer.json"))
+                && !Files.exists(path.resolve("tokenizer.json.gz"))) {
+            throw new CommandLine.ParameterException(command, "directory " + path + " has no tokenizer.json");
+        }
+        return Tokenizer.load(path);
+    }
+
+    /** Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null. */
+    static BufferedReader openText(CommandLine command, Path path) throws IOException {
+        if (path == null) {
+            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new CommandLine.ParameterException(command, "input file not found: " + path);
+        }
+        InputStream in = Files.newInputStream(path);
+        if (path.toString().endsWith(".gz")) {
+            in = new GZIPInputStream(in);
+        }
+        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    }
+}

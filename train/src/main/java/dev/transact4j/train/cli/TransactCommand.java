@@ -1,0 +1,84 @@
+package dev.transact4j.train.cli;
+
+import dev.transact4j.llama.tokenizer.TokenizerFormatException;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code transact} command line. Each area adds its own subcommand class to
+ * {@link Command#subcommands} below; a subcommand reports bad input by throwing
+ * {@link CommandLine.ParameterException}, which ends the program with one line on stderr and exit
+ * code 2.
+ */
+@Command(name = "transact",
+        mixinStandardHelpOptions = true,
+        version = "transact 0.1.0",
+        description = "Train, prune and run Llama models on the CPU.",
+        subcommands = {TokenizerCommand.class, CommandLine.HelpCommand.class})
+public final class TransactCommand implements Runnable {
+    /** Exit code for invalid arguments, missing files and malformed input files. */
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+    }
+
+    /** Builds the command line with the one-line error handlers. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new TransactCommand());
+        cli.setOut(new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))));
+        cli.setErr(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+        cli.setParameterExceptionHandler(TransactCommand::handleParameterError);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handleExecutionError(e, commandLine));
+        return cli;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = commandLine();
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        System.exit(code);
+    }
+
+    private static int handleParameterError(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        PrintWriter err = command.getErr();
+        err.println(command.getCommandName().equals("transact") ? "transact: " + e.getMessage()
+                : "transact " + qualifiedName(command) + ": " + e.getMessage()
+                + " (see --help)");
+        err.flush();
+        return EXIT_USAGE;
+    }
+
+    private static int handleExecutionError(Exception e, CommandLine command) {
+        PrintWriter err = command.getErr();
+        String name = "transact " + qualifiedName(command);
+        if (e instanceof NoSuchFileException) {
+            err.println(name + ": file not found: " + e.getMessage());
+            err.flush();
+            return EXIT_USAGE;
+        }
+        if (e instanceof TokenizerFormatException) {
+            err.println(name + ": " + e.getMessage());
+            err.flush();
+            return EXIT_USAGE;
+        }
+        err.println(name + ": failed: " + e);
+        err.flush();
+        return 1;
+    }
+
+    private static String qualifiedName(CommandLine command) {
+        String name = command.getCommandSpec().qualifiedName(" ");
+        return name.startsWith("transact ") ? name.substring("transact ".length()) : name;
+    }
+}
