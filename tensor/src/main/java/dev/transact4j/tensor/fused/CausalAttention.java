@@ -154,6 +154,7 @@ public final class CausalAttention {
         Simd.checkRange(op, "dv", dv, dvOffset, kvSize, kvShape);
         int group = nh / nkv;
 
+        // NOTE: with fewer B x NKV heads than threads, the extra threads stay idle in backward.
         Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
             float[] p = new float[tk];
             float[] ds = new float[tk];
@@ -219,12 +220,12 @@ public final class CausalAttention {
         String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
         Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
         if (nh % nkv != 0) {
-            throw new IllegalArgumentException(op + ": query heads NH=" + nh + " must be a multiple of key/value heads NKV="
-                    + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
+            throw new IllegalArgumentException(op + ": query heads NH=" + nh
+                    + " must be a multiple of key/value heads NKV=" + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
         }
         if (tq > tk) {
-            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape + ", k/v " + kvShape
-                    + "); the queries must be the last Tq of the Tk key steps");
+            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape
+                    + ", k/v " + kvShape + "); the queries must be the last Tq of the Tk key steps");
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
@@ -278,7 +279,8 @@ public final class CausalAttention {
         for (; j + len <= count; j += len) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int d = 0; d < hs; d++) {
-                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(FloatVector.broadcast(SPECIES, a[ao + d]), acc);
+                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
+                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(ad, acc);
             }
             acc.mul(scale).intoArray(s, j);
         }
@@ -373,13 +375,18 @@ public final class CausalAttention {
                 int j = 0;
                 for (; j + 4 <= count; j += 4) {
                     int r0 = ro + j * hs + d;
-                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
-                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(FloatVector.broadcast(SPECIES, w[j + 1]), acc1);
-                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 2]), acc2);
-                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 3]), acc3);
+                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
+                    FloatVector w1 = FloatVector.broadcast(SPECIES, w[j + 1]);
+                    FloatVector w2 = FloatVector.broadcast(SPECIES, w[j + 2]);
+                    FloatVector w3 = FloatVector.broadcast(SPECIES, w[j + 3]);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(w0, acc0);
+                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(w1, acc1);
+                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(w2, acc2);
+                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(w3, acc3);
                 }
                 for (; j < count; j++) {
-                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
+                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(w0, acc0);
                 }
                 FloatVector r = acc0.add(acc1).add(acc2.add(acc3)).mul(scale);
                 if (accumulate) {

@@ -91,7 +91,8 @@ class CausalAttentionTest {
         GradCheck.checkDouble("unfused attention",
                 in -> new double[][] {reference(in[0], in[1], in[2], smallMask, null, small, 0.7, null)},
                 (in, dout) -> {
-                    double[][] grads = {new double[small.qSize()], new double[small.kvSize()], new double[small.kvSize()]};
+                    double[][] grads = {
+                        new double[small.qSize()], new double[small.kvSize()], new double[small.kvSize()]};
                     reference(in[0], in[1], in[2], smallMask, dout[0], small, 0.7, grads);
                     return grads;
                 },
@@ -275,7 +276,8 @@ class CausalAttentionTest {
                 () -> CausalAttention.forward(a, 0, a, 0, a, 0, new float[5], 0, a, 0, a, 0, 1, 2, 2, 2, 3, 4, 0.5f));
         assertTrue(mask.getMessage().contains("mask [B=1, Tq=2, Tk=3]"), mask.getMessage());
         IllegalArgumentException shortK = assertThrows(IllegalArgumentException.class,
-                () -> CausalAttention.forward(a, 0, new float[20], 0, a, 0, null, 0, a, 0, a, 0, 1, 2, 2, 2, 3, 4, 0.5f));
+                () -> CausalAttention.forward(a, 0, new float[20], 0, a, 0, null, 0, a, 0, a, 0,
+                        1, 2, 2, 2, 3, 4, 0.5f));
         assertTrue(shortK.getMessage().contains("k [B=1, NKV=2, Tk=3, HS=4]"), shortK.getMessage());
     }
 

@@ -35,7 +35,8 @@ class CrossEntropyTest {
                 String what = "case " + c + " [N=" + n + ", V=" + v + "] simd=" + simd;
                 float[] lse = new float[n];
                 double loss = CrossEntropy.forward(logits, 0, targets, 0, lse, 0, n, v, IGNORE, normalizer, simd);
-                assertClose(what + " loss", fixture.get(p + "loss.f64").values(), new float[] {(float) loss}, 1e-5, 1e-5);
+                assertClose(what + " loss", fixture.get(p + "loss.f64").values(), new float[] {(float) loss},
+                        1e-5, 1e-5);
                 assertClose(what + " lse", fixture.get(p + "lse.f64").values(), lse, 1e-5, 1e-6);
 
                 float[] dlogits = new float[n * v];
