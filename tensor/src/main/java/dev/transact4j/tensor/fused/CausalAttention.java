@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The queries are the last {@code Tq} steps of the key range, so query {@code i} attends keys
  * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
- * {@code Tq < Tk} it is KV-cache prefill or decoding. An optional additive mask {@code [B, Tq, Tk]}
+ * {@code Tq < Tk} it is KV-cache prefill or decoding. {@link #forwardKvCache} reads keys and
+ * values from a cache buffer with room for more steps than are filled. An optional additive mask {@code [B, Tq, Tk]}
  * (shared by all heads, entries finite or {@code -Infinity}, such as a key-padding mask) is added
  * to the scaled scores. A row whose every key is masked gets zeros in out, {@code -Infinity} in lse
  * and zero gradients, where a plain softmax would give NaN.
@@ -60,7 +61,24 @@ public final class CausalAttention {
                                float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
         forward(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale, Simd.ENABLED);
+                b, nh, nkv, tq, tk, tk, hs, scale, Simd.ENABLED);
+    }
+
+    /**
+     * Computes {@link #forward} reading keys and values straight from a KV cache whose heads are
+     * {@code capacity} steps apart, of which the first {@code Tk} are filled.
+     *
+     * <p>Shapes: q {@code [B, NH, Tq, HS]}, kCache and vCache {@code [B, NKV, capacity, HS]}
+     * ({@code Tk <= capacity}), mask {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]}
+     * (overwritten), lse {@code [B, NH, Tq]} (overwritten). The result is bitwise the one
+     * {@link #forward} gives on the first {@code Tk} steps copied out.
+     */
+    public static void forwardKvCache(float[] q, int qOffset, float[] kCache, int kOffset, float[] vCache, int vOffset,
+                                      float[] mask, int maskOffset, float[] out, int outOffset,
+                                      float[] lse, int lseOffset,
+                                      int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
+        forward(q, qOffset, kCache, kOffset, vCache, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, capacity, hs, scale, Simd.ENABLED);
     }
 
     /**
@@ -82,10 +100,10 @@ public final class CausalAttention {
 
     static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                         float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
-                        int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
+                        int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale, boolean simd) {
         String op = "CausalAttention.forward";
         String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale);
+                b, nh, nkv, tq, tk, capacity, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
 
@@ -99,7 +117,7 @@ public final class CausalAttention {
                 int block = balancedBlock(unit % blocks, blocks);
                 int bi = bkv / nkv;
                 int kvh = bkv % nkv;
-                int kvBase = bkv * tk * hs;
+                int kvBase = bkv * capacity * hs;
                 int i0 = block * QUERY_BLOCK;
                 int i1 = Math.min(tq, i0 + QUERY_BLOCK);
                 if (simd) {
@@ -143,7 +161,7 @@ public final class CausalAttention {
                          int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
         String op = "CausalAttention.backward";
         String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale);
+                b, nh, nkv, tq, tk, tk, hs, scale);
         long qSize = (long) b * nh * tq * hs;
         long kvSize = (long) b * nkv * tk * hs;
         String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
@@ -215,9 +233,11 @@ public final class CausalAttention {
 
     private static String check(String op, float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                                 float[] mask, int maskOffset, float[] lse, int lseOffset,
-                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+                                int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
         String qShape = "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
-        String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
+        String kvShape = capacity == tk
+                ? "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]"
+                : "[B=" + b + ", NKV=" + nkv + ", capacity=" + capacity + ", HS=" + hs + "] holding Tk=" + tk;
         Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
         if (nh % nkv != 0) {
             throw new IllegalArgumentException(op + ": query heads NH=" + nh
@@ -227,12 +247,16 @@ public final class CausalAttention {
             throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape
                     + ", k/v " + kvShape + "); the queries must be the last Tq of the Tk key steps");
         }
+        if (capacity < tk) {
+            throw new IllegalArgumentException(op + ": KV cache capacity " + capacity + " is below the " + tk
+                    + " key steps requested (k/v " + kvShape + ")");
+        }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
         }
         Simd.checkRange(op, "q", q, qOffset, Simd.size(op, (long) b * nh * tq * hs), qShape);
-        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * tk * hs), kvShape);
-        Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * tk * hs, kvShape);
+        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * capacity * hs), kvShape);
+        Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * capacity * hs, kvShape);
         Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
         if (mask != null) {
             Simd.checkRange(op, "mask", mask, maskOffset, Simd.size(op, (long) b * tq * tk),

@@ -191,6 +191,35 @@ class CausalAttentionTest {
     }
 
     @Test
+    void kvCacheReadMatchesCompactCopy() {
+        Random random = new Random(70);
+        int capacity = 9;
+        for (int tq : new int[] {1, 3}) {
+            Dims d = new Dims(2, 4, 2, tq, 5, 34);
+            float[] q = randn(random, d.qSize(), 1.0);
+            float[] kCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
+            float[] vCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
+            float[] k = new float[d.kvSize()];
+            float[] v = new float[d.kvSize()];
+            for (int head = 0; head < d.b * d.nkv; head++) {
+                System.arraycopy(kCache, head * capacity * d.hs, k, head * d.tk * d.hs, d.tk * d.hs);
+                System.arraycopy(vCache, head * capacity * d.hs, v, head * d.tk * d.hs, d.tk * d.hs);
+            }
+            Run compact = run(q, k, v, null, null, d, 0.3f, true);
+            float[] out = new float[d.qSize()];
+            float[] lse = new float[d.b * d.nh * d.tq];
+            CausalAttention.forwardKvCache(q, 0, kCache, 0, vCache, 0, null, 0, out, 0, lse, 0,
+                    d.b, d.nh, d.nkv, d.tq, d.tk, capacity, d.hs, 0.3f);
+            assertBitwiseEqual("out Tq=" + tq, compact.out, out);
+            assertBitwiseEqual("lse Tq=" + tq, compact.lse, lse);
+        }
+        float[] a = new float[256];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CausalAttention.forwardKvCache(a, 0, a, 0, a, 0, null, 0, a, 0, a, 0, 1, 2, 2, 1, 5, 4, 4, 0.5f));
+        assertTrue(e.getMessage().contains("capacity 4 is below the 5 key steps"), e.getMessage());
+    }
+
+    @Test
     void singleStepAttendsOnlyItself() {
         Dims d = new Dims(1, 2, 1, 1, 1, 3);
         float[] q = {1f, 2f, 3f, -1f, 0f, 1f};
@@ -286,8 +315,8 @@ class CausalAttentionTest {
                            boolean simd) {
         float[] out = new float[d.qSize()];
         float[] lse = new float[d.b * d.nh * d.tq];
-        CausalAttention.forward(q, 0, k, 0, v, 0, mask, 0, out, 0, lse, 0, d.b, d.nh, d.nkv, d.tq, d.tk, d.hs,
-                scale, simd);
+        CausalAttention.forward(q, 0, k, 0, v, 0, mask, 0, out, 0, lse, 0, d.b, d.nh, d.nkv, d.tq, d.tk, d.tk,
+                d.hs, scale, simd);
         float[] dq = new float[d.qSize()];
         float[] dk = new float[d.kvSize()];
         float[] dv = new float[d.kvSize()];
