@@ -18,19 +18,19 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The queries are the last {@code Tq} steps of the key range, so query {@code i} attends keys
  * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
  * {@code Tq < Tk} it is KV-cache prefill or decoding. {@link #forwardKvCache} reads keys and
- * values from a cache buffer with room for more steps than are filled. An optional additive mask {@code [B, Tq, Tk]}
- * (shared by all heads, entries finite or {@code -Infinity}, such as a key-padding mask) is added
- * to the scaled scores. A row whose every key is masked gets zeros in out, {@code -Infinity} in lse
- * and zero gradients, where a plain softmax would give NaN.
+ * values from a cache buffer with room for more steps than are filled. An optional additive mask
+ * {@code [B, Tq, Tk]} (shared by all heads, entries finite or {@code -Infinity}, such as a
+ * key-padding mask) is added to the scaled scores. A row whose every key is masked gets zeros in
+ * out, {@code -Infinity} in lse and zero gradients, where a plain softmax would give NaN.
  *
  * <p>Forward splits the work into units of one key/value head and {@value #QUERY_BLOCK} query
  * rows (of every query head reading it). Backward splits it over the {@code B x NKV} key/value
  * heads: each task owns dk and dv of its head and dq of the query heads that read it, and sums in
  * a fixed order. Each row is computed the same way whatever the units, so results do not depend
  * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
- * forward. The vector path computes scores from keys (and values) transposed to {@code [HS, Tk]}
- * per unit, which costs {@code Tk x HS} copies per unit against {@code QUERY_BLOCK x Tk x HS}
- * multiply-adds.
+ * forward. The vector path computes scores from keys transposed to {@code [HS, Tk]}, and backward
+ * also reads values transposed for {@code dout . v}. Each forward unit copies {@code Tk x HS}
+ * keys for its {@code QUERY_BLOCK x (NH / NKV) x Tk x HS} multiply-adds.
  */
 public final class CausalAttention {
 
@@ -274,7 +274,7 @@ public final class CausalAttention {
 
     /**
      * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[d * ld + j]} for {@code j < count}, where
-     * kt holds the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
+     * kt contains the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
      * head size needs no lane reduction per key: each step broadcasts one query element and
      * multiplies it into four vectors of keys.
      */

@@ -259,13 +259,13 @@ class CausalAttentionTest {
         float[] dout = randn(random, d.qSize(), 1.0);
         float[] mask = randn(random, d.b * d.tq * d.tk, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
-            Run one = withThreads(1, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
-            Run two = withThreads(2, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
-            assertBitwiseEqual("out simd=" + simd, one.out, two.out);
-            assertBitwiseEqual("lse simd=" + simd, one.lse, two.lse);
-            assertBitwiseEqual("dq simd=" + simd, one.dq, two.dq);
-            assertBitwiseEqual("dk simd=" + simd, one.dk, two.dk);
-            assertBitwiseEqual("dv simd=" + simd, one.dv, two.dv);
+            Run oneThread = withThreads(1, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
+            Run twoThreads = withThreads(2, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
+            assertBitwiseEqual("out simd=" + simd, oneThread.out, twoThreads.out);
+            assertBitwiseEqual("lse simd=" + simd, oneThread.lse, twoThreads.lse);
+            assertBitwiseEqual("dq simd=" + simd, oneThread.dq, twoThreads.dq);
+            assertBitwiseEqual("dk simd=" + simd, oneThread.dk, twoThreads.dk);
+            assertBitwiseEqual("dv simd=" + simd, oneThread.dv, twoThreads.dv);
         }
     }
 

@@ -206,11 +206,11 @@ class CrossEntropyTest {
         float[] logits = randn(random, n * v, 3.0);
         int[] targets = targets(random, n, v, 30);
         for (boolean simd : new boolean[] {true, false}) {
-            float[][] one = withThreads(1, () -> run(logits, targets, n, v, simd));
-            float[][] two = withThreads(2, () -> run(logits, targets, n, v, simd));
-            assertBitwiseEqual("loss simd=" + simd, one[0], two[0]);
-            assertBitwiseEqual("lse simd=" + simd, one[1], two[1]);
-            assertBitwiseEqual("dlogits simd=" + simd, one[2], two[2]);
+            float[][] oneThread = withThreads(1, () -> run(logits, targets, n, v, simd));
+            float[][] twoThreads = withThreads(2, () -> run(logits, targets, n, v, simd));
+            assertBitwiseEqual("loss simd=" + simd, oneThread[0], twoThreads[0]);
+            assertBitwiseEqual("lse simd=" + simd, oneThread[1], twoThreads[1]);
+            assertBitwiseEqual("dlogits simd=" + simd, oneThread[2], twoThreads[2]);
         }
     }
 
