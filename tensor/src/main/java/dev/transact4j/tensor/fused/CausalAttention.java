@@ -37,6 +37,9 @@ public final class CausalAttention {
     /** Query rows per forward work unit; every unit transposes the keys it reads once. */
     static final int QUERY_BLOCK = 32;
 
+    /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
+    private static final int ROW_BLOCK = 4;
+
     private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     private CausalAttention() {
@@ -174,8 +177,10 @@ public final class CausalAttention {
 
         // NOTE: with fewer B x NKV heads than threads, the extra threads stay idle in backward.
         Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
-            float[] p = new float[tk];
-            float[] ds = new float[tk];
+            float[][] p = new float[ROW_BLOCK][tk];
+            float[][] ds = new float[ROW_BLOCK][tk];
+            int[] qRows = new int[ROW_BLOCK];
+            int[] doutRows = new int[ROW_BLOCK];
             float[] kt = simd ? new float[hs * tk] : null;
             float[] vt = simd ? new float[hs * tk] : null;
             for (int bkv = lo; bkv < hi; bkv++) {
@@ -187,43 +192,59 @@ public final class CausalAttention {
                     transpose(v, vOffset + kvBase, tk, hs, vt, tk);
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    for (int i = 0; i < tq; i++) {
-                        int row = (bi * nh + h) * tq + i;
-                        float rowLse = lse[lseOffset + row];
-                        if (rowLse == Float.NEGATIVE_INFINITY) {
-                            continue;
-                        }
-                        int keys = tk - tq + i + 1;
-                        int qo = qOffset + row * hs;
-                        int go = doutOffset + row * hs;
-                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+                    // blocks of consecutive query rows, so dk and dv are loaded and stored once per block
+                    for (int i0 = 0; i0 < tq; i0 += ROW_BLOCK) {
+                        int blockKeys = tk - tq + Math.min(tq, i0 + ROW_BLOCK);
+                        for (int r = 0; r < ROW_BLOCK; r++) {
+                            int i = Math.min(i0 + r, tq - 1);
+                            int row = (bi * nh + h) * tq + i;
+                            qRows[r] = qOffset + row * hs;
+                            doutRows[r] = doutOffset + row * hs;
+                            float rowLse = lse[lseOffset + row];
+                            if (i0 + r >= tq || rowLse == Float.NEGATIVE_INFINITY) {
+                                // a row past the end or fully masked contributes nothing
+                                Arrays.fill(p[r], 0, blockKeys, 0f);
+                                Arrays.fill(ds[r], 0, blockKeys, 0f);
+                                continue;
+                            }
+                            int keys = tk - tq + i + 1;
+                            int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
 
-                        // recompute the probabilities p = exp(s - lse)
+                            // recompute the probabilities p = exp(s - lse)
+                            if (simd) {
+                                scoresTransposed(q, qRows[r], kt, tk, keys, hs, scale, p[r]);
+                            } else {
+                                scoresScalar(q, qRows[r], k, kOffset + kvBase, keys, hs, scale, p[r]);
+                            }
+                            maskAndMax(p[r], keys, mask, mo, simd);
+                            expShifted(p[r], keys, rowLse, simd);
+
+                            // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
+                            int oo = outOffset + row * hs;
+                            float delta = simd ? Simd.dotVector(dout, doutRows[r], out, oo, hs)
+                                    : Simd.dotScalar(dout, doutRows[r], out, oo, hs);
+                            if (simd) {
+                                scoresTransposed(dout, doutRows[r], vt, tk, keys, hs, 1f, ds[r]);
+                            } else {
+                                scoresScalar(dout, doutRows[r], v, vOffset + kvBase, keys, hs, 1f, ds[r]);
+                            }
+                            for (int j = 0; j < keys; j++) {
+                                ds[r][j] = p[r][j] * (ds[r][j] - delta) * scale;
+                            }
+                            Arrays.fill(p[r], keys, blockKeys, 0f);
+                            Arrays.fill(ds[r], keys, blockKeys, 0f);
+
+                            // dq += ds k
+                            weightedSum(ds[r], keys, k, kOffset + kvBase, hs, 1f, dq, dqOffset + row * hs, true, simd);
+                        }
+
+                        // dk += ds^T q, dv += p^T dout over the rows of the block
                         if (simd) {
-                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                            blockUpdateVector(ds, q, qRows, dk, dkOffset + kvBase, blockKeys, hs);
+                            blockUpdateVector(p, dout, doutRows, dv, dvOffset + kvBase, blockKeys, hs);
                         } else {
-                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
-                        }
-                        maskAndMax(p, keys, mask, mo, simd);
-                        expShifted(p, keys, rowLse, simd);
-
-                        // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
-                        float delta = simd ? Simd.dotVector(dout, go, out, outOffset + row * hs, hs)
-                                : Simd.dotScalar(dout, go, out, outOffset + row * hs, hs);
-                        if (simd) {
-                            scoresTransposed(dout, go, vt, tk, keys, hs, 1f, ds);
-                        } else {
-                            scoresScalar(dout, go, v, vOffset + kvBase, keys, hs, 1f, ds);
-                        }
-                        for (int j = 0; j < keys; j++) {
-                            ds[j] = p[j] * (ds[j] - delta) * scale;
-                        }
-
-                        // dq += ds k, dk += ds q, dv += p dout
-                        weightedSum(ds, keys, k, kOffset + kvBase, hs, 1f, dq, dqOffset + row * hs, true, simd);
-                        for (int j = 0; j < keys; j++) {
-                            axpy(ds[j], q, qo, dk, dkOffset + kvBase + j * hs, hs, simd);
-                            axpy(p[j], dout, go, dv, dvOffset + kvBase + j * hs, hs, simd);
+                            blockUpdateScalar(ds, q, qRows, dk, dkOffset + kvBase, blockKeys, hs);
+                            blockUpdateScalar(p, dout, doutRows, dv, dvOffset + kvBase, blockKeys, hs);
                         }
                     }
                 }
@@ -428,20 +449,52 @@ public final class CausalAttention {
         }
     }
 
-    /** Adds {@code a * x[xo..xo+n)} to {@code y[yo..yo+n)}. */
-    private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n, boolean simd) {
-        int d = 0;
-        if (simd) {
-            int len = SPECIES.length();
-            int bound = SPECIES.loopBound(n);
+    /**
+     * Adds {@code sum_r w[r][j] * x[rows[r] .. rows[r]+hs)} to row j of {@code y} (rows of
+     * length {@code hs} from {@code yo}) for {@code j < count}, over the {@value #ROW_BLOCK}
+     * rows r. Each row of y is loaded and stored once for all rows r.
+     */
+    private static void blockUpdateVector(float[][] w, float[] x, int[] rows, float[] y, int yo, int count, int hs) {
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(hs);
+        float[] w0 = w[0];
+        float[] w1 = w[1];
+        float[] w2 = w[2];
+        float[] w3 = w[3];
+        int x0 = rows[0];
+        int x1 = rows[1];
+        int x2 = rows[2];
+        int x3 = rows[3];
+        for (int j = 0; j < count; j++) {
+            FloatVector a0 = FloatVector.broadcast(SPECIES, w0[j]);
+            FloatVector a1 = FloatVector.broadcast(SPECIES, w1[j]);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, w2[j]);
+            FloatVector a3 = FloatVector.broadcast(SPECIES, w3[j]);
+            int yj = yo + j * hs;
+            int d = 0;
             for (; d < bound; d += len) {
-                FloatVector.fromArray(SPECIES, x, xo + d)
-                        .fma(FloatVector.broadcast(SPECIES, a), FloatVector.fromArray(SPECIES, y, yo + d))
-                        .intoArray(y, yo + d);
+                FloatVector acc = FloatVector.fromArray(SPECIES, y, yj + d);
+                acc = FloatVector.fromArray(SPECIES, x, x0 + d).fma(a0, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x1 + d).fma(a1, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x2 + d).fma(a2, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x3 + d).fma(a3, acc);
+                acc.intoArray(y, yj + d);
+            }
+            for (; d < hs; d++) {
+                y[yj + d] += w0[j] * x[x0 + d] + w1[j] * x[x1 + d] + w2[j] * x[x2 + d] + w3[j] * x[x3 + d];
             }
         }
-        for (; d < n; d++) {
-            y[yo + d] += a * x[xo + d];
+    }
+
+    private static void blockUpdateScalar(float[][] w, float[] x, int[] rows, float[] y, int yo, int count, int hs) {
+        for (int r = 0; r < ROW_BLOCK; r++) {
+            for (int j = 0; j < count; j++) {
+                float a = w[r][j];
+                int yj = yo + j * hs;
+                for (int d = 0; d < hs; d++) {
+                    y[yj + d] += a * x[rows[r] + d];
+                }
+            }
         }
     }
 }
