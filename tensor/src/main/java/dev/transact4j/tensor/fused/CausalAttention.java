@@ -17,24 +17,28 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The queries are the last {@code Tq} steps of the key range, so query {@code i} attends keys
  * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
- * {@code Tq < Tk} it is KV-cache prefill or decoding. An optional additive mask {@code [B, Tq, Tk]}
- * (shared by all heads, entries finite or {@code -Infinity}, such as a key-padding mask) is added
- * to the scaled scores. A row whose every key is masked gets zeros in out, {@code -Infinity} in lse
- * and zero gradients, where a plain softmax would give NaN.
+ * {@code Tq < Tk} it is KV-cache prefill or decoding. {@link #forwardKvCache} reads keys and
+ * values from a cache buffer with room for more steps than are filled. An optional additive mask
+ * {@code [B, Tq, Tk]} (shared by all heads, entries finite or {@code -Infinity}, such as a
+ * key-padding mask) is added to the scaled scores. A row whose every key is masked gets zeros in
+ * out, {@code -Infinity} in lse and zero gradients, where a plain softmax would give NaN.
  *
  * <p>Forward splits the work into units of one key/value head and {@value #QUERY_BLOCK} query
  * rows (of every query head reading it). Backward splits it over the {@code B x NKV} key/value
  * heads: each task owns dk and dv of its head and dq of the query heads that read it, and sums in
  * a fixed order. Each row is computed the same way whatever the units, so results do not depend
  * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
- * forward. The vector path computes scores from keys (and values) transposed to {@code [HS, Tk]}
- * per unit, which costs {@code Tk x HS} copies per unit against {@code QUERY_BLOCK x Tk x HS}
- * multiply-adds.
+ * forward. The vector path computes scores from keys transposed to {@code [HS, Tk]}, and backward
+ * also reads values transposed for {@code dout . v}. Each forward unit copies {@code Tk x HS}
+ * keys for its {@code QUERY_BLOCK x (NH / NKV) x Tk x HS} multiply-adds.
  */
 public final class CausalAttention {
 
     /** Query rows per forward work unit; every unit transposes the keys it reads once. */
     static final int QUERY_BLOCK = 32;
+
+    /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
+    private static final int ROW_BLOCK = 4;
 
     private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
@@ -60,7 +64,24 @@ public final class CausalAttention {
                                float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
         forward(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale, Simd.ENABLED);
+                b, nh, nkv, tq, tk, tk, hs, scale, Simd.ENABLED);
+    }
+
+    /**
+     * Computes {@link #forward} reading keys and values straight from a KV cache whose heads are
+     * {@code capacity} steps apart, of which the first {@code Tk} are filled.
+     *
+     * <p>Shapes: q {@code [B, NH, Tq, HS]}, kCache and vCache {@code [B, NKV, capacity, HS]}
+     * ({@code Tk <= capacity}), mask {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]}
+     * (overwritten), lse {@code [B, NH, Tq]} (overwritten). The result is bitwise the one
+     * {@link #forward} gives on the first {@code Tk} steps copied out.
+     */
+    public static void forwardKvCache(float[] q, int qOffset, float[] kCache, int kOffset, float[] vCache, int vOffset,
+                                      float[] mask, int maskOffset, float[] out, int outOffset,
+                                      float[] lse, int lseOffset,
+                                      int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
+        forward(q, qOffset, kCache, kOffset, vCache, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, capacity, hs, scale, Simd.ENABLED);
     }
 
     /**
@@ -82,10 +103,10 @@ public final class CausalAttention {
 
     static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                         float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
-                        int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
+                        int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale, boolean simd) {
         String op = "CausalAttention.forward";
         String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale);
+                b, nh, nkv, tq, tk, capacity, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
 
@@ -99,7 +120,7 @@ public final class CausalAttention {
                 int block = balancedBlock(unit % blocks, blocks);
                 int bi = bkv / nkv;
                 int kvh = bkv % nkv;
-                int kvBase = bkv * tk * hs;
+                int kvBase = bkv * capacity * hs;
                 int i0 = block * QUERY_BLOCK;
                 int i1 = Math.min(tq, i0 + QUERY_BLOCK);
                 if (simd) {
@@ -143,7 +164,7 @@ public final class CausalAttention {
                          int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
         String op = "CausalAttention.backward";
         String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, hs, scale);
+                b, nh, nkv, tq, tk, tk, hs, scale);
         long qSize = (long) b * nh * tq * hs;
         long kvSize = (long) b * nkv * tk * hs;
         String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
@@ -154,9 +175,12 @@ public final class CausalAttention {
         Simd.checkRange(op, "dv", dv, dvOffset, kvSize, kvShape);
         int group = nh / nkv;
 
+        // NOTE: with fewer B x NKV heads than threads, the extra threads stay idle in backward.
         Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
-            float[] p = new float[tk];
-            float[] ds = new float[tk];
+            float[][] p = new float[ROW_BLOCK][tk];
+            float[][] ds = new float[ROW_BLOCK][tk];
+            int[] qRows = new int[ROW_BLOCK];
+            int[] doutRows = new int[ROW_BLOCK];
             float[] kt = simd ? new float[hs * tk] : null;
             float[] vt = simd ? new float[hs * tk] : null;
             for (int bkv = lo; bkv < hi; bkv++) {
@@ -168,43 +192,59 @@ public final class CausalAttention {
                     transpose(v, vOffset + kvBase, tk, hs, vt, tk);
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    for (int i = 0; i < tq; i++) {
-                        int row = (bi * nh + h) * tq + i;
-                        float rowLse = lse[lseOffset + row];
-                        if (rowLse == Float.NEGATIVE_INFINITY) {
-                            continue;
-                        }
-                        int keys = tk - tq + i + 1;
-                        int qo = qOffset + row * hs;
-                        int go = doutOffset + row * hs;
-                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+                    // blocks of consecutive query rows, so dk and dv are loaded and stored once per block
+                    for (int i0 = 0; i0 < tq; i0 += ROW_BLOCK) {
+                        int blockKeys = tk - tq + Math.min(tq, i0 + ROW_BLOCK);
+                        for (int r = 0; r < ROW_BLOCK; r++) {
+                            int i = Math.min(i0 + r, tq - 1);
+                            int row = (bi * nh + h) * tq + i;
+                            qRows[r] = qOffset + row * hs;
+                            doutRows[r] = doutOffset + row * hs;
+                            float rowLse = lse[lseOffset + row];
+                            if (i0 + r >= tq || rowLse == Float.NEGATIVE_INFINITY) {
+                                // a row past the end or fully masked contributes nothing
+                                Arrays.fill(p[r], 0, blockKeys, 0f);
+                                Arrays.fill(ds[r], 0, blockKeys, 0f);
+                                continue;
+                            }
+                            int keys = tk - tq + i + 1;
+                            int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
 
-                        // recompute the probabilities p = exp(s - lse)
+                            // recompute the probabilities p = exp(s - lse)
+                            if (simd) {
+                                scoresTransposed(q, qRows[r], kt, tk, keys, hs, scale, p[r]);
+                            } else {
+                                scoresScalar(q, qRows[r], k, kOffset + kvBase, keys, hs, scale, p[r]);
+                            }
+                            maskAndMax(p[r], keys, mask, mo, simd);
+                            expShifted(p[r], keys, rowLse, simd);
+
+                            // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
+                            int oo = outOffset + row * hs;
+                            float delta = simd ? Simd.dotVector(dout, doutRows[r], out, oo, hs)
+                                    : Simd.dotScalar(dout, doutRows[r], out, oo, hs);
+                            if (simd) {
+                                scoresTransposed(dout, doutRows[r], vt, tk, keys, hs, 1f, ds[r]);
+                            } else {
+                                scoresScalar(dout, doutRows[r], v, vOffset + kvBase, keys, hs, 1f, ds[r]);
+                            }
+                            for (int j = 0; j < keys; j++) {
+                                ds[r][j] = p[r][j] * (ds[r][j] - delta) * scale;
+                            }
+                            Arrays.fill(p[r], keys, blockKeys, 0f);
+                            Arrays.fill(ds[r], keys, blockKeys, 0f);
+
+                            // dq += ds k
+                            weightedSum(ds[r], keys, k, kOffset + kvBase, hs, 1f, dq, dqOffset + row * hs, true, simd);
+                        }
+
+                        // dk += ds^T q, dv += p^T dout over the rows of the block
                         if (simd) {
-                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                            blockUpdateVector(ds, q, qRows, dk, dkOffset + kvBase, blockKeys, hs);
+                            blockUpdateVector(p, dout, doutRows, dv, dvOffset + kvBase, blockKeys, hs);
                         } else {
-                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
-                        }
-                        maskAndMax(p, keys, mask, mo, simd);
-                        expShifted(p, keys, rowLse, simd);
-
-                        // ds = p * (dout . v_j - dout . out) * scale, the softmax backward
-                        float delta = simd ? Simd.dotVector(dout, go, out, outOffset + row * hs, hs)
-                                : Simd.dotScalar(dout, go, out, outOffset + row * hs, hs);
-                        if (simd) {
-                            scoresTransposed(dout, go, vt, tk, keys, hs, 1f, ds);
-                        } else {
-                            scoresScalar(dout, go, v, vOffset + kvBase, keys, hs, 1f, ds);
-                        }
-                        for (int j = 0; j < keys; j++) {
-                            ds[j] = p[j] * (ds[j] - delta) * scale;
-                        }
-
-                        // dq += ds k, dk += ds q, dv += p dout
-                        weightedSum(ds, keys, k, kOffset + kvBase, hs, 1f, dq, dqOffset + row * hs, true, simd);
-                        for (int j = 0; j < keys; j++) {
-                            axpy(ds[j], q, qo, dk, dkOffset + kvBase + j * hs, hs, simd);
-                            axpy(p[j], dout, go, dv, dvOffset + kvBase + j * hs, hs, simd);
+                            blockUpdateScalar(ds, q, qRows, dk, dkOffset + kvBase, blockKeys, hs);
+                            blockUpdateScalar(p, dout, doutRows, dv, dvOffset + kvBase, blockKeys, hs);
                         }
                     }
                 }
@@ -214,24 +254,30 @@ public final class CausalAttention {
 
     private static String check(String op, float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                                 float[] mask, int maskOffset, float[] lse, int lseOffset,
-                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+                                int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
         String qShape = "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
-        String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
+        String kvShape = capacity == tk
+                ? "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]"
+                : "[B=" + b + ", NKV=" + nkv + ", capacity=" + capacity + ", HS=" + hs + "] holding Tk=" + tk;
         Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
         if (nh % nkv != 0) {
-            throw new IllegalArgumentException(op + ": query heads NH=" + nh + " must be a multiple of key/value heads NKV="
-                    + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
+            throw new IllegalArgumentException(op + ": query heads NH=" + nh
+                    + " must be a multiple of key/value heads NKV=" + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
         }
         if (tq > tk) {
-            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape + ", k/v " + kvShape
-                    + "); the queries must be the last Tq of the Tk key steps");
+            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape
+                    + ", k/v " + kvShape + "); the queries must be the last Tq of the Tk key steps");
+        }
+        if (capacity < tk) {
+            throw new IllegalArgumentException(op + ": KV cache capacity " + capacity + " is below the " + tk
+                    + " key steps requested (k/v " + kvShape + ")");
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
         }
         Simd.checkRange(op, "q", q, qOffset, Simd.size(op, (long) b * nh * tq * hs), qShape);
-        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * tk * hs), kvShape);
-        Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * tk * hs, kvShape);
+        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * capacity * hs), kvShape);
+        Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * capacity * hs, kvShape);
         Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
         if (mask != null) {
             Simd.checkRange(op, "mask", mask, maskOffset, Simd.size(op, (long) b * tq * tk),
@@ -249,7 +295,7 @@ public final class CausalAttention {
 
     /**
      * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[d * ld + j]} for {@code j < count}, where
-     * kt holds the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
+     * kt contains the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
      * head size needs no lane reduction per key: each step broadcasts one query element and
      * multiplies it into four vectors of keys.
      */
@@ -278,7 +324,8 @@ public final class CausalAttention {
         for (; j + len <= count; j += len) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int d = 0; d < hs; d++) {
-                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(FloatVector.broadcast(SPECIES, a[ao + d]), acc);
+                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
+                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(ad, acc);
             }
             acc.mul(scale).intoArray(s, j);
         }
@@ -373,13 +420,18 @@ public final class CausalAttention {
                 int j = 0;
                 for (; j + 4 <= count; j += 4) {
                     int r0 = ro + j * hs + d;
-                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
-                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(FloatVector.broadcast(SPECIES, w[j + 1]), acc1);
-                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 2]), acc2);
-                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(FloatVector.broadcast(SPECIES, w[j + 3]), acc3);
+                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
+                    FloatVector w1 = FloatVector.broadcast(SPECIES, w[j + 1]);
+                    FloatVector w2 = FloatVector.broadcast(SPECIES, w[j + 2]);
+                    FloatVector w3 = FloatVector.broadcast(SPECIES, w[j + 3]);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(w0, acc0);
+                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(w1, acc1);
+                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(w2, acc2);
+                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(w3, acc3);
                 }
                 for (; j < count; j++) {
-                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(SPECIES, w[j]), acc0);
+                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
+                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(w0, acc0);
                 }
                 FloatVector r = acc0.add(acc1).add(acc2.add(acc3)).mul(scale);
                 if (accumulate) {
@@ -397,20 +449,52 @@ public final class CausalAttention {
         }
     }
 
-    /** Adds {@code a * x[xo..xo+n)} to {@code y[yo..yo+n)}. */
-    private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n, boolean simd) {
-        int d = 0;
-        if (simd) {
-            int len = SPECIES.length();
-            int bound = SPECIES.loopBound(n);
+    /**
+     * Adds {@code sum_r w[r][j] * x[rows[r] .. rows[r]+hs)} to row j of {@code y} (rows of
+     * length {@code hs} from {@code yo}) for {@code j < count}, over the {@value #ROW_BLOCK}
+     * rows r. Each row of y is loaded and stored once for all rows r.
+     */
+    private static void blockUpdateVector(float[][] w, float[] x, int[] rows, float[] y, int yo, int count, int hs) {
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(hs);
+        float[] w0 = w[0];
+        float[] w1 = w[1];
+        float[] w2 = w[2];
+        float[] w3 = w[3];
+        int x0 = rows[0];
+        int x1 = rows[1];
+        int x2 = rows[2];
+        int x3 = rows[3];
+        for (int j = 0; j < count; j++) {
+            FloatVector a0 = FloatVector.broadcast(SPECIES, w0[j]);
+            FloatVector a1 = FloatVector.broadcast(SPECIES, w1[j]);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, w2[j]);
+            FloatVector a3 = FloatVector.broadcast(SPECIES, w3[j]);
+            int yj = yo + j * hs;
+            int d = 0;
             for (; d < bound; d += len) {
-                FloatVector.fromArray(SPECIES, x, xo + d)
-                        .fma(FloatVector.broadcast(SPECIES, a), FloatVector.fromArray(SPECIES, y, yo + d))
-                        .intoArray(y, yo + d);
+                FloatVector acc = FloatVector.fromArray(SPECIES, y, yj + d);
+                acc = FloatVector.fromArray(SPECIES, x, x0 + d).fma(a0, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x1 + d).fma(a1, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x2 + d).fma(a2, acc);
+                acc = FloatVector.fromArray(SPECIES, x, x3 + d).fma(a3, acc);
+                acc.intoArray(y, yj + d);
+            }
+            for (; d < hs; d++) {
+                y[yj + d] += w0[j] * x[x0 + d] + w1[j] * x[x1 + d] + w2[j] * x[x2 + d] + w3[j] * x[x3 + d];
             }
         }
-        for (; d < n; d++) {
-            y[yo + d] += a * x[xo + d];
+    }
+
+    private static void blockUpdateScalar(float[][] w, float[] x, int[] rows, float[] y, int yo, int count, int hs) {
+        for (int r = 0; r < ROW_BLOCK; r++) {
+            for (int j = 0; j < count; j++) {
+                float a = w[r][j];
+                int yj = yo + j * hs;
+                for (int d = 0; d < hs; d++) {
+                    y[yj + d] += a * x[rows[r] + d];
+                }
+            }
         }
     }
 }

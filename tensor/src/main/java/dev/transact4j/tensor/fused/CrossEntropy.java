@@ -4,6 +4,7 @@ import dev.transact4j.tensor.Parallel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Softmax cross entropy over a vocabulary, fused with its gradient.
@@ -22,6 +23,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Forward saves only {@code lse [N]}; backward recomputes the softmax from the logits and lse.
  */
 public final class CrossEntropy {
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     /** PyTorch's default {@code ignore_index}. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
@@ -193,19 +196,19 @@ public final class CrossEntropy {
         if (m == Float.NEGATIVE_INFINITY) {
             return m;
         }
-        int len = Simd.SPECIES.length();
-        FloatVector vm = FloatVector.broadcast(Simd.SPECIES, m);
-        FloatVector s0 = FloatVector.zero(Simd.SPECIES);
-        FloatVector s1 = FloatVector.zero(Simd.SPECIES);
+        int len = SPECIES.length();
+        FloatVector vm = FloatVector.broadcast(SPECIES, m);
+        FloatVector s0 = FloatVector.zero(SPECIES);
+        FloatVector s1 = FloatVector.zero(SPECIES);
         int bound2 = n - n % (2 * len);
         int i = 0;
         for (; i < bound2; i += 2 * len) {
-            s0 = s0.add(FloatVector.fromArray(Simd.SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromArray(Simd.SPECIES, x, off + i + len).sub(vm).lanewise(VectorOperators.EXP));
+            s0 = s0.add(FloatVector.fromArray(SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
+            s1 = s1.add(FloatVector.fromArray(SPECIES, x, off + i + len).sub(vm).lanewise(VectorOperators.EXP));
         }
-        int bound = Simd.SPECIES.loopBound(n);
+        int bound = SPECIES.loopBound(n);
         for (; i < bound; i += len) {
-            s0 = s0.add(FloatVector.fromArray(Simd.SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
+            s0 = s0.add(FloatVector.fromArray(SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
         }
         float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -228,15 +231,15 @@ public final class CrossEntropy {
 
     private static void softmaxGradVector(float[] x, int in, float lse, float g, float[] d, int out, int n,
                                           boolean accumulate) {
-        int len = Simd.SPECIES.length();
-        FloatVector vlse = FloatVector.broadcast(Simd.SPECIES, lse);
-        int bound = Simd.SPECIES.loopBound(n);
+        int len = SPECIES.length();
+        FloatVector vlse = FloatVector.broadcast(SPECIES, lse);
+        int bound = SPECIES.loopBound(n);
         int i = 0;
         for (; i < bound; i += len) {
-            FloatVector p = FloatVector.fromArray(Simd.SPECIES, x, in + i).sub(vlse).lanewise(VectorOperators.EXP);
+            FloatVector p = FloatVector.fromArray(SPECIES, x, in + i).sub(vlse).lanewise(VectorOperators.EXP);
             FloatVector grad = p.mul(g);
             if (accumulate) {
-                grad = grad.add(FloatVector.fromArray(Simd.SPECIES, d, out + i));
+                grad = grad.add(FloatVector.fromArray(SPECIES, d, out + i));
             }
             grad.intoArray(d, out + i);
         }

@@ -3,6 +3,7 @@ package dev.transact4j.tensor.fused;
 import dev.transact4j.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Root-mean-square layer normalisation, as Hugging Face's {@code LlamaRMSNorm} computes it in
@@ -16,6 +17,8 @@ import jdk.incubator.vector.VectorOperators;
  * count.
  */
 public final class RmsNorm {
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     /** Rows per partial dweight sum; fixed so that the summation order never changes. */
     static final int ROWS_PER_BLOCK = 32;
@@ -123,12 +126,12 @@ public final class RmsNorm {
     }
 
     private static void scaleRowVector(float[] x, int xr, float s, float[] w, int wo, float[] y, int yr, int c) {
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(c);
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(c);
         int j = 0;
         for (; j < bound; j += len) {
-            FloatVector xs = FloatVector.fromArray(Simd.SPECIES, x, xr + j).mul(s);
-            FloatVector.fromArray(Simd.SPECIES, w, wo + j).mul(xs).intoArray(y, yr + j);
+            FloatVector xs = FloatVector.fromArray(SPECIES, x, xr + j).mul(s);
+            FloatVector.fromArray(SPECIES, w, wo + j).mul(xs).intoArray(y, yr + j);
         }
         for (; j < c; j++) {
             y[yr + j] = w[wo + j] * (x[xr + j] * s);
@@ -137,24 +140,24 @@ public final class RmsNorm {
 
     private static void rowBackwardVector(float[] x, int xr, float[] w, int wo, float r, float[] dy, int dyr,
                                           float[] dx, int dxr, float[] dw, int dwr, int c) {
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(c);
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(c);
 
         // sum(dy * w * x), two accumulators
         int bound2 = c - c % (2 * len);
-        FloatVector s0 = FloatVector.zero(Simd.SPECIES);
-        FloatVector s1 = FloatVector.zero(Simd.SPECIES);
+        FloatVector s0 = FloatVector.zero(SPECIES);
+        FloatVector s1 = FloatVector.zero(SPECIES);
         int j = 0;
         for (; j < bound2; j += 2 * len) {
-            FloatVector g0 = FloatVector.fromArray(Simd.SPECIES, dy, dyr + j).mul(FloatVector.fromArray(Simd.SPECIES, w, wo + j));
-            s0 = g0.fma(FloatVector.fromArray(Simd.SPECIES, x, xr + j), s0);
-            FloatVector g1 = FloatVector.fromArray(Simd.SPECIES, dy, dyr + j + len)
-                    .mul(FloatVector.fromArray(Simd.SPECIES, w, wo + j + len));
-            s1 = g1.fma(FloatVector.fromArray(Simd.SPECIES, x, xr + j + len), s1);
+            FloatVector g0 = FloatVector.fromArray(SPECIES, dy, dyr + j).mul(FloatVector.fromArray(SPECIES, w, wo + j));
+            s0 = g0.fma(FloatVector.fromArray(SPECIES, x, xr + j), s0);
+            FloatVector g1 = FloatVector.fromArray(SPECIES, dy, dyr + j + len)
+                    .mul(FloatVector.fromArray(SPECIES, w, wo + j + len));
+            s1 = g1.fma(FloatVector.fromArray(SPECIES, x, xr + j + len), s1);
         }
         for (; j < bound; j += len) {
-            FloatVector g0 = FloatVector.fromArray(Simd.SPECIES, dy, dyr + j).mul(FloatVector.fromArray(Simd.SPECIES, w, wo + j));
-            s0 = g0.fma(FloatVector.fromArray(Simd.SPECIES, x, xr + j), s0);
+            FloatVector g0 = FloatVector.fromArray(SPECIES, dy, dyr + j).mul(FloatVector.fromArray(SPECIES, w, wo + j));
+            s0 = g0.fma(FloatVector.fromArray(SPECIES, x, xr + j), s0);
         }
         float dot = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; j < c; j++) {
@@ -165,12 +168,13 @@ public final class RmsNorm {
         float k = r * r * r / c * dot;
         j = 0;
         for (; j < bound; j += len) {
-            FloatVector xv = FloatVector.fromArray(Simd.SPECIES, x, xr + j);
-            FloatVector dyv = FloatVector.fromArray(Simd.SPECIES, dy, dyr + j);
-            FloatVector wv = FloatVector.fromArray(Simd.SPECIES, w, wo + j);
-            FloatVector dxv = dyv.mul(wv).mul(r).sub(xv.mul(k)).add(FloatVector.fromArray(Simd.SPECIES, dx, dxr + j));
+            FloatVector xv = FloatVector.fromArray(SPECIES, x, xr + j);
+            FloatVector dyv = FloatVector.fromArray(SPECIES, dy, dyr + j);
+            FloatVector wv = FloatVector.fromArray(SPECIES, w, wo + j);
+            FloatVector dxv = dyv.mul(wv).mul(r).sub(xv.mul(k)).add(FloatVector.fromArray(SPECIES, dx, dxr + j));
             dxv.intoArray(dx, dxr + j);
-            dyv.mul(xv).fma(FloatVector.broadcast(Simd.SPECIES, r), FloatVector.fromArray(Simd.SPECIES, dw, dwr + j)).intoArray(dw, dwr + j);
+            FloatVector dwv = FloatVector.fromArray(SPECIES, dw, dwr + j);
+            dyv.mul(xv).fma(FloatVector.broadcast(SPECIES, r), dwv).intoArray(dw, dwr + j);
         }
         for (; j < c; j++) {
             dx[dxr + j] += dy[dyr + j] * w[wo + j] * r - x[xr + j] * k;

@@ -2,6 +2,7 @@ package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Rotary position embedding in the rotate-half convention of Hugging Face Llama:
@@ -23,6 +24,8 @@ import jdk.incubator.vector.FloatVector;
  * halves, a rotation by the negative angle.
  */
 public final class Rope {
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     private Rope() {
     }
@@ -124,11 +127,13 @@ public final class Rope {
         Simd.checkRange(op, "sin", sin, 0, tableSize, tableShape);
         if (positionIds == null) {
             if (positionOffset < 0 || (long) positionOffset + t > maxPositions) {
-                throw new IllegalArgumentException(op + ": positions " + positionOffset + ".." + ((long) positionOffset + t - 1)
+                long last = (long) positionOffset + t - 1;
+                throw new IllegalArgumentException(op + ": positions " + positionOffset + ".." + last
                         + " of x " + shape + " lie outside the cos/sin tables " + tableShape);
             }
         } else {
-            Simd.checkRange(op, "positionIds", positionIds, positionIdsOffset, (long) b * t, "[B=" + b + ", T=" + t + "]");
+            Simd.checkRange(op, "positionIds", positionIds, positionIdsOffset, (long) b * t,
+                    "[B=" + b + ", T=" + t + "]");
             for (int e = 0; e < b * t; e++) {
                 int p = positionIds[positionIdsOffset + e];
                 if (p < 0 || p >= maxPositions) {
@@ -147,19 +152,19 @@ public final class Rope {
     private static void rotateVector(float[] x, int xo, float[] cos, float[] sin, int co,
                                      float[] out, int oo, int hs, boolean transpose) {
         int half = hs / 2;
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(half);
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(half);
         int j = 0;
         for (; j < bound; j += len) {
-            FloatVector x1 = FloatVector.fromArray(Simd.SPECIES, x, xo + j);
-            FloatVector x2 = FloatVector.fromArray(Simd.SPECIES, x, xo + half + j);
-            FloatVector c1 = FloatVector.fromArray(Simd.SPECIES, cos, co + j);
-            FloatVector c2 = FloatVector.fromArray(Simd.SPECIES, cos, co + half + j);
-            FloatVector s1 = FloatVector.fromArray(Simd.SPECIES, sin, co + j);
-            FloatVector s2 = FloatVector.fromArray(Simd.SPECIES, sin, co + half + j);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + j);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, x, xo + half + j);
+            FloatVector c1 = FloatVector.fromArray(SPECIES, cos, co + j);
+            FloatVector c2 = FloatVector.fromArray(SPECIES, cos, co + half + j);
+            FloatVector s1 = FloatVector.fromArray(SPECIES, sin, co + j);
+            FloatVector s2 = FloatVector.fromArray(SPECIES, sin, co + half + j);
             if (transpose) {
-                FloatVector d1 = x1.mul(c1).add(x2.mul(s2)).add(FloatVector.fromArray(Simd.SPECIES, out, oo + j));
-                FloatVector d2 = x2.mul(c2).sub(x1.mul(s1)).add(FloatVector.fromArray(Simd.SPECIES, out, oo + half + j));
+                FloatVector d1 = x1.mul(c1).add(x2.mul(s2)).add(FloatVector.fromArray(SPECIES, out, oo + j));
+                FloatVector d2 = x2.mul(c2).sub(x1.mul(s1)).add(FloatVector.fromArray(SPECIES, out, oo + half + j));
                 d1.intoArray(out, oo + j);
                 d2.intoArray(out, oo + half + j);
             } else {

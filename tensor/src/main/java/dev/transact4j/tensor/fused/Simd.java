@@ -107,7 +107,8 @@ final class Simd {
     /** Returns the number of elements in an array range, or throws when it overflows an int. */
     static int size(String op, long count) {
         if (count > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(op + ": " + count + " elements exceed the largest Java array; split the batch into smaller calls");
+            throw new IllegalArgumentException(op + ": " + count
+                    + " elements exceed the largest Java array; split the batch into smaller calls");
         }
         return (int) count;
     }

@@ -3,6 +3,7 @@ package dev.transact4j.tensor.fused;
 import dev.transact4j.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The gated activation of the Llama MLP: {@code out = silu(gate) * up}, elementwise, where
@@ -11,6 +12,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Dimensions: {@code N} rows (batch x time, flattened), {@code I} intermediate size.
  */
 public final class SwiGlu {
+
+    private static final VectorSpecies<Float> SPECIES = Simd.SPECIES;
 
     private SwiGlu() {
     }
@@ -99,13 +102,13 @@ public final class SwiGlu {
     }
 
     private static void forwardVector(float[] gate, int go, float[] up, int uo, float[] out, int oo, int count) {
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(count);
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(count);
         int e = 0;
         for (; e < bound; e += len) {
-            FloatVector g = FloatVector.fromArray(Simd.SPECIES, gate, go + e);
+            FloatVector g = FloatVector.fromArray(SPECIES, gate, go + e);
             FloatVector s = sigmoid(g);
-            g.mul(s).mul(FloatVector.fromArray(Simd.SPECIES, up, uo + e)).intoArray(out, oo + e);
+            g.mul(s).mul(FloatVector.fromArray(SPECIES, up, uo + e)).intoArray(out, oo + e);
         }
         for (; e < count; e++) {
             float g = gate[go + e];
@@ -116,18 +119,18 @@ public final class SwiGlu {
 
     private static void backwardVector(float[] gate, int go, float[] up, int uo, float[] dout, int doo,
                                        float[] dgate, int dgo, float[] dup, int duo, int count) {
-        int len = Simd.SPECIES.length();
-        int bound = Simd.SPECIES.loopBound(count);
-        FloatVector one = FloatVector.broadcast(Simd.SPECIES, 1f);
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(count);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         int e = 0;
         for (; e < bound; e += len) {
-            FloatVector g = FloatVector.fromArray(Simd.SPECIES, gate, go + e);
-            FloatVector u = FloatVector.fromArray(Simd.SPECIES, up, uo + e);
-            FloatVector d = FloatVector.fromArray(Simd.SPECIES, dout, doo + e);
+            FloatVector g = FloatVector.fromArray(SPECIES, gate, go + e);
+            FloatVector u = FloatVector.fromArray(SPECIES, up, uo + e);
+            FloatVector d = FloatVector.fromArray(SPECIES, dout, doo + e);
             FloatVector s = sigmoid(g);
             FloatVector dsilu = s.mul(one.add(g.mul(one.sub(s))));
-            d.mul(u).mul(dsilu).add(FloatVector.fromArray(Simd.SPECIES, dgate, dgo + e)).intoArray(dgate, dgo + e);
-            d.mul(g.mul(s)).add(FloatVector.fromArray(Simd.SPECIES, dup, duo + e)).intoArray(dup, duo + e);
+            d.mul(u).mul(dsilu).add(FloatVector.fromArray(SPECIES, dgate, dgo + e)).intoArray(dgate, dgo + e);
+            d.mul(g.mul(s)).add(FloatVector.fromArray(SPECIES, dup, duo + e)).intoArray(dup, duo + e);
         }
         for (; e < count; e++) {
             float g = gate[go + e];
@@ -140,7 +143,7 @@ public final class SwiGlu {
     }
 
     private static FloatVector sigmoid(FloatVector g) {
-        FloatVector one = FloatVector.broadcast(Simd.SPECIES, 1f);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         return one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
     }
 }

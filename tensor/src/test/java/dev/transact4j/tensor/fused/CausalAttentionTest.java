@@ -91,7 +91,8 @@ class CausalAttentionTest {
         GradCheck.checkDouble("unfused attention",
                 in -> new double[][] {reference(in[0], in[1], in[2], smallMask, null, small, 0.7, null)},
                 (in, dout) -> {
-                    double[][] grads = {new double[small.qSize()], new double[small.kvSize()], new double[small.kvSize()]};
+                    double[][] grads = {
+                        new double[small.qSize()], new double[small.kvSize()], new double[small.kvSize()]};
                     reference(in[0], in[1], in[2], smallMask, dout[0], small, 0.7, grads);
                     return grads;
                 },
@@ -190,6 +191,35 @@ class CausalAttentionTest {
     }
 
     @Test
+    void kvCacheReadMatchesCompactCopy() {
+        Random random = new Random(70);
+        int capacity = 9;
+        for (int tq : new int[] {1, 3}) {
+            Dims d = new Dims(2, 4, 2, tq, 5, 34);
+            float[] q = randn(random, d.qSize(), 1.0);
+            float[] kCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
+            float[] vCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
+            float[] k = new float[d.kvSize()];
+            float[] v = new float[d.kvSize()];
+            for (int head = 0; head < d.b * d.nkv; head++) {
+                System.arraycopy(kCache, head * capacity * d.hs, k, head * d.tk * d.hs, d.tk * d.hs);
+                System.arraycopy(vCache, head * capacity * d.hs, v, head * d.tk * d.hs, d.tk * d.hs);
+            }
+            Run compact = run(q, k, v, null, null, d, 0.3f, true);
+            float[] out = new float[d.qSize()];
+            float[] lse = new float[d.b * d.nh * d.tq];
+            CausalAttention.forwardKvCache(q, 0, kCache, 0, vCache, 0, null, 0, out, 0, lse, 0,
+                    d.b, d.nh, d.nkv, d.tq, d.tk, capacity, d.hs, 0.3f);
+            assertBitwiseEqual("out Tq=" + tq, compact.out, out);
+            assertBitwiseEqual("lse Tq=" + tq, compact.lse, lse);
+        }
+        float[] a = new float[256];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CausalAttention.forwardKvCache(a, 0, a, 0, a, 0, null, 0, a, 0, a, 0, 1, 2, 2, 1, 5, 4, 4, 0.5f));
+        assertTrue(e.getMessage().contains("capacity 4 is below the 5 key steps"), e.getMessage());
+    }
+
+    @Test
     void singleStepAttendsOnlyItself() {
         Dims d = new Dims(1, 2, 1, 1, 1, 3);
         float[] q = {1f, 2f, 3f, -1f, 0f, 1f};
@@ -229,13 +259,13 @@ class CausalAttentionTest {
         float[] dout = randn(random, d.qSize(), 1.0);
         float[] mask = randn(random, d.b * d.tq * d.tk, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
-            Run one = withThreads(1, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
-            Run two = withThreads(2, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
-            assertBitwiseEqual("out simd=" + simd, one.out, two.out);
-            assertBitwiseEqual("lse simd=" + simd, one.lse, two.lse);
-            assertBitwiseEqual("dq simd=" + simd, one.dq, two.dq);
-            assertBitwiseEqual("dk simd=" + simd, one.dk, two.dk);
-            assertBitwiseEqual("dv simd=" + simd, one.dv, two.dv);
+            Run oneThread = withThreads(1, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
+            Run twoThreads = withThreads(2, () -> run(q, k, v, mask, dout, d, 0.2f, simd));
+            assertBitwiseEqual("out simd=" + simd, oneThread.out, twoThreads.out);
+            assertBitwiseEqual("lse simd=" + simd, oneThread.lse, twoThreads.lse);
+            assertBitwiseEqual("dq simd=" + simd, oneThread.dq, twoThreads.dq);
+            assertBitwiseEqual("dk simd=" + simd, oneThread.dk, twoThreads.dk);
+            assertBitwiseEqual("dv simd=" + simd, oneThread.dv, twoThreads.dv);
         }
     }
 
@@ -275,7 +305,8 @@ class CausalAttentionTest {
                 () -> CausalAttention.forward(a, 0, a, 0, a, 0, new float[5], 0, a, 0, a, 0, 1, 2, 2, 2, 3, 4, 0.5f));
         assertTrue(mask.getMessage().contains("mask [B=1, Tq=2, Tk=3]"), mask.getMessage());
         IllegalArgumentException shortK = assertThrows(IllegalArgumentException.class,
-                () -> CausalAttention.forward(a, 0, new float[20], 0, a, 0, null, 0, a, 0, a, 0, 1, 2, 2, 2, 3, 4, 0.5f));
+                () -> CausalAttention.forward(a, 0, new float[20], 0, a, 0, null, 0, a, 0, a, 0,
+                        1, 2, 2, 2, 3, 4, 0.5f));
         assertTrue(shortK.getMessage().contains("k [B=1, NKV=2, Tk=3, HS=4]"), shortK.getMessage());
     }
 
@@ -284,8 +315,8 @@ class CausalAttentionTest {
                            boolean simd) {
         float[] out = new float[d.qSize()];
         float[] lse = new float[d.b * d.nh * d.tq];
-        CausalAttention.forward(q, 0, k, 0, v, 0, mask, 0, out, 0, lse, 0, d.b, d.nh, d.nkv, d.tq, d.tk, d.hs,
-                scale, simd);
+        CausalAttention.forward(q, 0, k, 0, v, 0, mask, 0, out, 0, lse, 0, d.b, d.nh, d.nkv, d.tq, d.tk, d.tk,
+                d.hs, scale, simd);
         float[] dq = new float[d.qSize()];
         float[] dk = new float[d.kvSize()];
         float[] dv = new float[d.kvSize()];

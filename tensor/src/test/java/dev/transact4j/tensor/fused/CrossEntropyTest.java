@@ -35,7 +35,8 @@ class CrossEntropyTest {
                 String what = "case " + c + " [N=" + n + ", V=" + v + "] simd=" + simd;
                 float[] lse = new float[n];
                 double loss = CrossEntropy.forward(logits, 0, targets, 0, lse, 0, n, v, IGNORE, normalizer, simd);
-                assertClose(what + " loss", fixture.get(p + "loss.f64").values(), new float[] {(float) loss}, 1e-5, 1e-5);
+                assertClose(what + " loss", fixture.get(p + "loss.f64").values(), new float[] {(float) loss},
+                        1e-5, 1e-5);
                 assertClose(what + " lse", fixture.get(p + "lse.f64").values(), lse, 1e-5, 1e-6);
 
                 float[] dlogits = new float[n * v];
@@ -205,11 +206,11 @@ class CrossEntropyTest {
         float[] logits = randn(random, n * v, 3.0);
         int[] targets = targets(random, n, v, 30);
         for (boolean simd : new boolean[] {true, false}) {
-            float[][] one = withThreads(1, () -> run(logits, targets, n, v, simd));
-            float[][] two = withThreads(2, () -> run(logits, targets, n, v, simd));
-            assertBitwiseEqual("loss simd=" + simd, one[0], two[0]);
-            assertBitwiseEqual("lse simd=" + simd, one[1], two[1]);
-            assertBitwiseEqual("dlogits simd=" + simd, one[2], two[2]);
+            float[][] oneThread = withThreads(1, () -> run(logits, targets, n, v, simd));
+            float[][] twoThreads = withThreads(2, () -> run(logits, targets, n, v, simd));
+            assertBitwiseEqual("loss simd=" + simd, oneThread[0], twoThreads[0]);
+            assertBitwiseEqual("lse simd=" + simd, oneThread[1], twoThreads[1]);
+            assertBitwiseEqual("dlogits simd=" + simd, oneThread[2], twoThreads[2]);
         }
     }
 

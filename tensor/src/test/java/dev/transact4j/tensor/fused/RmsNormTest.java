@@ -164,11 +164,11 @@ class RmsNormTest {
         float[] weight = randn(random, c, 1.0);
         float[] dy = randn(random, n * c, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
-            float[][] one = withThreads(1, () -> run(x, weight, dy, n, c, simd));
-            float[][] two = withThreads(2, () -> run(x, weight, dy, n, c, simd));
+            float[][] oneThread = withThreads(1, () -> run(x, weight, dy, n, c, simd));
+            float[][] twoThreads = withThreads(2, () -> run(x, weight, dy, n, c, simd));
             String[] names = {"y", "rstd", "dx", "dweight"};
             for (int k = 0; k < names.length; k++) {
-                assertBitwiseEqual(names[k] + " simd=" + simd, one[k], two[k]);
+                assertBitwiseEqual(names[k] + " simd=" + simd, oneThread[k], twoThreads[k]);
             }
         }
     }

@@ -148,10 +148,10 @@ class RopeTest {
         float[] x = randn(random, b * nh * t * hs, 1.0);
         float[] dout = randn(random, b * nh * t * hs, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
-            float[][] one = withThreads(1, () -> run(x, dout, tables, maxPositions, b, nh, t, hs, simd));
-            float[][] two = withThreads(2, () -> run(x, dout, tables, maxPositions, b, nh, t, hs, simd));
-            assertBitwiseEqual("out simd=" + simd, one[0], two[0]);
-            assertBitwiseEqual("dx simd=" + simd, one[1], two[1]);
+            float[][] oneThread = withThreads(1, () -> run(x, dout, tables, maxPositions, b, nh, t, hs, simd));
+            float[][] twoThreads = withThreads(2, () -> run(x, dout, tables, maxPositions, b, nh, t, hs, simd));
+            assertBitwiseEqual("out simd=" + simd, oneThread[0], twoThreads[0]);
+            assertBitwiseEqual("dx simd=" + simd, oneThread[1], twoThreads[1]);
         }
     }
 

@@ -122,10 +122,10 @@ class SwiGluTest {
         float[] up = randn(random, n * i, 1.0);
         float[] dout = randn(random, n * i, 1.0);
         for (boolean simd : new boolean[] {true, false}) {
-            float[][] one = withThreads(1, () -> run(gate, up, dout, n, i, simd));
-            float[][] two = withThreads(2, () -> run(gate, up, dout, n, i, simd));
+            float[][] oneThread = withThreads(1, () -> run(gate, up, dout, n, i, simd));
+            float[][] twoThreads = withThreads(2, () -> run(gate, up, dout, n, i, simd));
             for (int k = 0; k < 3; k++) {
-                assertBitwiseEqual("output " + k + " simd=" + simd, one[k], two[k]);
+                assertBitwiseEqual("output " + k + " simd=" + simd, oneThread[k], twoThreads[k]);
             }
         }
     }
