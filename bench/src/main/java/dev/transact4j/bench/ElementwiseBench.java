@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Element-wise add, a broadcast row add and softmax over a 4096 x 4096 float32 matrix (64 MiB per
  * operand), at 1 and 2 threads.
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar ElementwiseBench}; add
- * {@code -jvmArgsAppend -Dtransact4j.simd=false} to time the scalar twins instead.
+ * <p>Run: {@code java -jar bench/target/benchmarks.jar ElementwiseBench}. To time the scalar twins,
+ * add {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Xmx2g -Dtransact4j.simd=false"}
+ * (JMH replaces the flags of {@code @Fork} with those given on the command line, so repeat them).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

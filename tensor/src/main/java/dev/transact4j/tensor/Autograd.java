@@ -38,7 +38,7 @@ final class Autograd {
 
     /**
      * Attaches a node to {@code out} when grad mode is on and an input requires grad, and returns
-     * {@code out}. {@code saved} holds what {@code backward} reads through {@link Node#saved}.
+     * {@code out}. {@code saved} contains what {@code backward} reads through {@link Node#saved}.
      */
     static Tensor record(Tensor out, String op, Node.Backward backward, Tensor[] inputs, Tensor... saved) {
         if (!recording(inputs)) {

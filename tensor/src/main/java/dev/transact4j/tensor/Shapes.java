@@ -80,10 +80,13 @@ final class Shapes {
      * in PyTorch.
      */
     static int dim(String op, int dim, int rank) {
+        if (rank == 0) {
+            throw new IllegalArgumentException(op + ": dim " + dim + " is out of range for a 0-d tensor, which has no dims");
+        }
         int d = dim < 0 ? dim + rank : dim;
         if (d < 0 || d >= rank) {
             throw new IllegalArgumentException(op + ": dim " + dim + " is out of range for a tensor of rank " + rank
-                    + " (valid: " + (-Math.max(rank, 1)) + " to " + (Math.max(rank, 1) - 1) + ")");
+                    + " (valid: " + (-rank) + " to " + (rank - 1) + ")");
         }
         return d;
     }

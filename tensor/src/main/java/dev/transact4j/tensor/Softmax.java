@@ -1,7 +1,6 @@
 package dev.transact4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -65,7 +64,7 @@ final class Softmax {
             e.intoArray(out, oi + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Reductions.sumLanes(acc);
         for (; i < n; i++) {
             float e = VectorMath.exp(x[xi + i] - max);
             out[oi + i] = e;

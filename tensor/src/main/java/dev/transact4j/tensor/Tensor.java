@@ -14,7 +14,7 @@ import java.util.Arrays;
  * and the shapes.
  *
  * <p>The kernels live by concept in {@link Elementwise}, {@link Reductions}, {@link Softmax},
- * {@link Indexing} and {@link Matmul}; this class holds the layout and the view logic. Each op
+ * {@link Indexing} and {@link Matmul}, and this class contains the layout and the view logic. Each op
  * hands its result to {@link Derivatives}, which records the backward rule when an input
  * {@linkplain #requiresGrad() requires grad} (see {@link #backward()}).
  */
@@ -222,7 +222,7 @@ public final class Tensor {
 
     /** Returns the elements in row-major order as a new array. */
     public float[] toArray() {
-        return contiguous() == this ? Arrays.copyOfRange(data, offset, offset + numel()) : contiguous().data;
+        return isContiguous() ? Arrays.copyOfRange(data, offset, offset + numel()) : copyRaw().data;
     }
 
     private int elementOffset(String op, int[] index) {
@@ -640,6 +640,8 @@ public final class Tensor {
     }
 
     // ---------------------------------------------------------------- in place
+    // NOTE: there is no version counter on the storage, so changing a tensor in place after an op
+    // saved it for backward (possible when it does not require grad) gives wrong gradients silently.
 
     /** Adds {@code other} (broadcast to this shape) into this tensor and returns it. */
     public Tensor addInPlace(Tensor other) {

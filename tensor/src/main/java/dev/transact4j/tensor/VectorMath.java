@@ -26,6 +26,7 @@ final class VectorMath {
     private static final float EXP_HIGH = 89f;         // exp(89) overflows to +inf in float
     private static final float LOG2E = 1.44269504f;
     private static final float ROUND = 12582912f;      // 1.5 * 2^23: adding it rounds to an integer
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float LN2_HIGH = 0.693145751953125f;     // ln 2, first 16 bits, so n * LN2_HIGH is exact
     private static final float LN2_LOW = 1.42860677e-6f;          // ln 2 - LN2_HIGH
     // exp(r) ~ sum r^k / k! for k <= 7; the first dropped term is below 6e-9 for |r| <= ln2 / 2
@@ -55,7 +56,8 @@ final class VectorMath {
 
     static FloatVector exp(FloatVector x) {
         FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
-        FloatVector n = c.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector t = c.mul(LOG2E).add(ROUND);
+        FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HIGH), c);
         r = n.fma(FloatVector.broadcast(S, -LN2_LOW), r);
         FloatVector p = r.fma(E7, E6);
@@ -66,8 +68,11 @@ final class VectorMath {
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
 
+        // t lies in [2^23, 2^24), where the float step is 1, so its bits minus those of ROUND are n as an
+        // int; this avoids the float-to-int conversion, which the JIT of JDK 17 does not vectorize
+        IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
+
         // 2^n as two normal powers 2^h * 2^(n - h), so n up to 128 and down to -150 stay exact
-        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
         IntVector h = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -76,7 +81,8 @@ final class VectorMath {
 
     static float exp(float x) {
         float c = Math.min(Math.max(x, EXP_LOW), EXP_HIGH);
-        float n = (c * LOG2E + ROUND) - ROUND;
+        float t = c * LOG2E + ROUND;
+        float n = t - ROUND;
         float r = Math.fma(n, -LN2_HIGH, c);
         r = Math.fma(n, -LN2_LOW, r);
         float p = Math.fma(r, E7, E6);
@@ -86,7 +92,7 @@ final class VectorMath {
         p = Math.fma(p, r, E2);
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
-        int ni = (int) n;
+        int ni = Float.floatToRawIntBits(t) - ROUND_BITS;
         int h = ni >> 1;
         float s1 = Float.intBitsToFloat((h + 127) << 23);
         float s2 = Float.intBitsToFloat((ni - h + 127) << 23);
@@ -102,8 +108,9 @@ final class VectorMath {
         FloatVector eAdjust = FloatVector.zero(S).blend(-23f, subnormal);
 
         IntVector bits = xs.reinterpretAsInts();
-        FloatVector e = ((FloatVector) bits.lanewise(VectorOperators.LSHR, 23).sub(127).convert(VectorOperators.I2F, 0))
-                .add(eAdjust);
+        // the exponent as a float through the same ROUND bits, again without a conversion
+        FloatVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(127).add(ROUND_BITS).reinterpretAsFloats()
+                .sub(ROUND).add(eAdjust);
         FloatVector m = bits.and(0x007fffff).or(0x3f800000).reinterpretAsFloats();
         VectorMask<Float> high = m.compare(VectorOperators.GT, SQRT2);
         m = m.blend(m.mul(0.5f), high);
@@ -137,7 +144,7 @@ final class VectorMath {
         float xs = subnormal ? x * TWO_POW_23 : x;
         float eAdjust = subnormal ? -23f : 0f;
         int bits = Float.floatToRawIntBits(xs);
-        float e = (float) ((bits >>> 23) - 127) + eAdjust;
+        float e = Float.intBitsToFloat((bits >>> 23) - 127 + ROUND_BITS) - ROUND + eAdjust;
         float m = Float.intBitsToFloat((bits & 0x007fffff) | 0x3f800000);
         if (m > SQRT2) {
             m = m * 0.5f;

@@ -24,7 +24,11 @@ class ReductionTest {
         int outCount = Shapes.numel(kept);
         double[] acc = new double[outCount];
         int[] count = new int[outCount];
-        Arrays.fill(acc, kind == Ref.MAX ? Double.NEGATIVE_INFINITY : kind == Ref.MIN ? Double.POSITIVE_INFINITY : 0);
+        if (kind == Ref.MAX) {
+            Arrays.fill(acc, Double.NEGATIVE_INFINITY);
+        } else if (kind == Ref.MIN) {
+            Arrays.fill(acc, Double.POSITIVE_INFINITY);
+        }
         for (int i = 0; i < x.length; i++) {
             int[] c = coords(i, shape);
             int o = 0;

@@ -39,7 +39,8 @@ class RngTest {
         float[] x = Tensor.uniform(new Rng(2), -0.5f, 0.25f, 10_000).toArray();
         double mean = 0;
         for (float v : x) {
-            assertTrue(v >= -0.5f && v < 0.25f, "value " + v);
+            assertTrue(v >= -0.5f, "value " + v);
+            assertTrue(v < 0.25f, "value " + v);
             mean += v;
         }
         assertEquals(-0.125, mean / x.length, 0.01);
