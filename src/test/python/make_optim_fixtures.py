@@ -7,7 +7,7 @@ gradients drawn ahead of time (so the Java test replays exactly the same ones):
   <run>/p<i>/params    [20, ...] parameter after each step
   <run>/p<i>/state*    optimiser state after the last step (exp_avg, exp_avg_sq or momentum_buffer)
   <run>/lr             [20] learning rate used at each step
-  <run>/norm           [20] total gradient norm returned by clip_grad_norm_ (runs that clip)
+  <run>/norm           [20] total gradient norm returned by clip_grad_norm_ (adamw_wd01 only)
 for the runs
   adamw_wd01   AdamW lr 1e-2, betas (0.9, 0.999), eps 1e-8, weight_decay 0.1, cosine schedule with
                3 warm-up steps over 20, gradients clipped to norm 1.0
@@ -141,7 +141,7 @@ def main():
         linear_with_warmup(warmup_steps_from_ratio(STEPS, 0.1), STEPS), None, generator, out)
     run("sgd",
         lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01, foreach=False),
-        constant_with_warmup(2), 5.0, generator, out)
+        constant_with_warmup(2), None, generator, out)
     run("sgd_nesterov",
         lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.8, nesterov=True, foreach=False),
         lambda step: 1.0, None, generator, out)

@@ -21,16 +21,16 @@ import jdk.incubator.vector.VectorSpecies;
  * gets the quiet bit set. Widening is exact. The 16-bit values travel as the raw bits in a
  * {@code short}.
  *
- * <p>The bulk bfloat16 conversions have a Vector API path and a scalar twin with the same results;
- * the system property {@code transact4j.simd=false} selects the twin. The binary16 bulk
- * conversions are scalar.
+ * <p>The bulk bfloat16 conversions and the bulk binary16 widening have a Vector API path and a
+ * scalar twin with the same results, and the system property {@code transact4j.simd=false} selects
+ * the twin. The bulk binary16 narrowing is scalar.
  */
 public final class HalfFloats {
 
     /** System property that turns the Vector API paths on ({@code true}, default) or off. */
     public static final String SIMD_PROPERTY = "transact4j.simd";
 
-    private static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty(SIMD_PROPERTY, "true").trim());
+    private static final boolean SIMD = parseSimd(System.getProperty(SIMD_PROPERTY));
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     /** Shorts with one lane per int lane, half the bit size. */
@@ -38,6 +38,17 @@ public final class HalfFloats {
             VectorSpecies.of(short.class, VectorShape.forBitSize(INTS.vectorBitSize() / 2));
 
     private HalfFloats() {
+    }
+
+    static boolean parseSimd(String value) {
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.trim().equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("Invalid system property " + SIMD_PROPERTY + "=" + value
+                + ": expected true (Vector API kernels) or false (scalar kernels)");
     }
 
     /** Float32 bit pattern of binary16's smallest normal, 2^-14. */
@@ -204,6 +215,35 @@ public final class HalfFloats {
     /** Converts {@code n} binary16 values from {@code src[srcOffset]} to floats at {@code dst[dstOffset]}. */
     public static void halfToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         checkRange("halfToFloat", src.length, srcOffset, dst.length, dstOffset, n);
+        if (SIMD) {
+            halfToFloatVector(src, srcOffset, dst, dstOffset, n);
+        } else {
+            halfToFloatScalar(src, srcOffset, dst, dstOffset, n);
+        }
+    }
+
+    static void halfToFloatVector(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        int i = 0;
+        int bound = INTS.loopBound(n);
+        for (; i < bound; i += INTS.length()) {
+            IntVector h = (IntVector) ShortVector.fromArray(SHORTS, src, srcOffset + i)
+                    .convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            IntVector shifted = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+
+            // Exponent and mantissa in float32 position read as a float that is the value times
+            // 2^-112, subnormals included, so one exact multiplication by 2^112 rebiases every
+            // finite value. Infinity and NaN instead get the float32 all-ones exponent.
+            IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            VectorMask<Integer> special = shifted.compare(VectorOperators.GE, 0x7C00 << 13);
+            IntVector bits = finite.blend(shifted.or(0x7F800000), special);
+
+            bits.or(sign).reinterpretAsFloats().intoArray(dst, dstOffset + i);
+        }
+        halfToFloatScalar(src, srcOffset + i, dst, dstOffset + i, n - i);
+    }
+
+    static void halfToFloatScalar(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = halfToFloat(src[srcOffset + i]);
         }

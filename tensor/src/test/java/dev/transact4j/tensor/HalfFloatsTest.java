@@ -295,6 +295,40 @@ class HalfFloatsTest {
     }
 
     @Test
+    void halfVectorMatchesScalarForAllPatterns() {
+        short[] all = new short[0x10000 + 5];
+        for (int h = 0; h < all.length; h++) {
+            all[h] = (short) h;
+        }
+        float[] vector = new float[all.length];
+        float[] scalar = new float[all.length];
+        HalfFloats.halfToFloatVector(all, 0, vector, 0, all.length);
+        HalfFloats.halfToFloatScalar(all, 0, scalar, 0, all.length);
+        for (int h = 0; h < all.length; h++) {
+            assertEquals(Float.floatToRawIntBits(scalar[h]), Float.floatToRawIntBits(vector[h]),
+                    "half bits " + Integer.toHexString(h & 0xFFFF));
+        }
+
+        // Offsets and lengths that leave a scalar tail.
+        float[] tail = new float[20];
+        HalfFloats.halfToFloatVector(all, 0x3C00, tail, 1, 17);
+        for (int i = 0; i < 17; i++) {
+            assertEquals(HalfFloats.halfToFloat((short) (0x3C00 + i)), tail[1 + i]);
+        }
+        assertEquals(0f, tail[0]);
+        assertEquals(0f, tail[18]);
+    }
+
+    @Test
+    void simdPropertyParsing() {
+        assertTrue(HalfFloats.parseSimd(null));
+        assertTrue(HalfFloats.parseSimd(" TRUE "));
+        assertEquals(false, HalfFloats.parseSimd("false"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HalfFloats.parseSimd("no"));
+        assertTrue(e.getMessage().contains("transact4j.simd=no"), e.getMessage());
+    }
+
+    @Test
     void bulkConversionHonoursOffsets() {
         float[] src = {1f, 2f, 3f, 4f, 5f};
         short[] dst = new short[6];

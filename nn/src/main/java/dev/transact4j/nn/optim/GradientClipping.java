@@ -39,8 +39,8 @@ public final class GradientClipping {
 
     /**
      * Scales {@code grads} in place so their global L2 norm is at most {@code maxNorm}, and returns
-     * the norm before clipping. The factor is {@code maxNorm / (norm + 1e-6)} when that is below 1,
-     * as in torch. When the norm is NaN or infinite the gradients are left unchanged (torch would
+     * the norm before clipping. The factor is {@code maxNorm / (norm + 1e-6)} in float32 when that
+     * is below 1, as in torch. When the norm is NaN or infinite the gradients are left unchanged (torch would
      * fill them with NaN or zeros), so the caller can check the returned norm and skip the step.
      *
      * @throws IllegalArgumentException when {@code maxNorm} is not positive
@@ -53,9 +53,9 @@ public final class GradientClipping {
         if (!Double.isFinite(norm)) {
             return norm;
         }
-        double coefficient = maxNorm / (norm + EPSILON);
-        if (coefficient < 1) {
-            float factor = (float) coefficient;
+        // Torch forms the coefficient from float32 tensors, so it is rounded the same way here.
+        float factor = (float) maxNorm / ((float) norm + (float) EPSILON);
+        if (factor < 1f) {
             for (float[] g : grads) {
                 Parallel.forRange(0, g.length, BLOCK, (from, to) -> OptimizerKernels.scale(g, from, to, factor));
             }

@@ -11,6 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * kernel with a scalar twin that performs the same operations in the same order, so both give the
  * same bits.
  *
+ * <p>Every step of the form {@code a + alpha * b} is a fused multiply-add, because torch's CPU
+ * {@code add_(other, alpha=...)} kernel computes it with {@code vec::fmadd}; the other steps round
+ * after each operation, as torch's {@code mul_}, {@code addcmul_} and {@code addcdiv_} do.
+ *
  * <p>Every kernel works on the index range {@code [from, to)} of its arrays. The system property
  * {@code transact4j.simd=false} makes the public entry points use the scalar twins.
  */
@@ -64,7 +68,7 @@ public final class OptimizerKernels {
 
     /**
      * Applies one AdamW step to {@code p[from, to)}, in torch.optim.AdamW's order:
-     * {@code p *= decay; m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g*g;
+     * {@code p *= decay; m = beta1*m + (1-beta1)*g} (fused); {@code v = beta2*v + (1-beta2)*g*g;
      * p -= stepSize*m / (sqrt(v)/bias2Sqrt + eps)}.
      */
     public static void adamw(float[] p, float[] g, float[] m, float[] v, int from, int to, AdamWFactors k) {
@@ -89,7 +93,7 @@ public final class OptimizerKernels {
         for (; i < bound; i += F.length()) {
             FloatVector gi = FloatVector.fromArray(F, g, i);
             FloatVector pi = FloatVector.fromArray(F, p, i).mul(decay);
-            FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(gi.mul(oneMinusBeta1));
+            FloatVector mi = gi.fma(oneMinusBeta1, FloatVector.fromArray(F, m, i).mul(beta1));
             FloatVector vi = FloatVector.fromArray(F, v, i).mul(beta2).add(gi.mul(oneMinusBeta2).mul(gi));
             FloatVector denom = vi.sqrt().div(bias2Sqrt).add(eps);
             pi = pi.sub(mi.mul(stepSize).div(denom));
@@ -104,7 +108,7 @@ public final class OptimizerKernels {
         for (int i = from; i < to; i++) {
             float gi = g[i];
             float pi = p[i] * k.decay();
-            float mi = m[i] * k.beta1() + gi * k.oneMinusBeta1();
+            float mi = Math.fma(gi, k.oneMinusBeta1(), m[i] * k.beta1());
             float vi = v[i] * k.beta2() + gi * k.oneMinusBeta2() * gi;
             float denom = (float) Math.sqrt(vi) / k.bias2Sqrt() + k.eps();
             m[i] = mi;
@@ -131,21 +135,24 @@ public final class OptimizerKernels {
 
     static void sgdVector(float[] p, float[] g, float[] buf, int from, int to, float lr, float momentum,
                           float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
-        float keep = 1 - dampening;
+        FloatVector decayV = FloatVector.broadcast(F, weightDecay);
+        FloatVector momentumV = FloatVector.broadcast(F, momentum);
+        FloatVector keepV = FloatVector.broadcast(F, 1 - dampening);
+        FloatVector minusLr = FloatVector.broadcast(F, -lr);
         int i = from;
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += F.length()) {
             FloatVector pi = FloatVector.fromArray(F, p, i);
             FloatVector d = FloatVector.fromArray(F, g, i);
             if (weightDecay != 0f) {
-                d = d.add(pi.mul(weightDecay));
+                d = pi.fma(decayV, d);
             }
             if (momentum != 0f) {
-                FloatVector b = firstStep ? d : FloatVector.fromArray(F, buf, i).mul(momentum).add(d.mul(keep));
+                FloatVector b = firstStep ? d : d.fma(keepV, FloatVector.fromArray(F, buf, i).mul(momentumV));
                 b.intoArray(buf, i);
-                d = nesterov ? d.add(b.mul(momentum)) : b;
+                d = nesterov ? b.fma(momentumV, d) : b;
             }
-            pi.sub(d.mul(lr)).intoArray(p, i);
+            d.fma(minusLr, pi).intoArray(p, i);
         }
         sgdScalar(p, g, buf, i, to, lr, momentum, dampening, weightDecay, nesterov, firstStep);
     }
@@ -156,14 +163,14 @@ public final class OptimizerKernels {
         for (int i = from; i < to; i++) {
             float d = g[i];
             if (weightDecay != 0f) {
-                d = d + p[i] * weightDecay;
+                d = Math.fma(p[i], weightDecay, d);
             }
             if (momentum != 0f) {
-                float b = firstStep ? d : buf[i] * momentum + d * keep;
+                float b = firstStep ? d : Math.fma(d, keep, buf[i] * momentum);
                 buf[i] = b;
-                d = nesterov ? d + b * momentum : b;
+                d = nesterov ? Math.fma(b, momentum, d) : b;
             }
-            p[i] = p[i] - d * lr;
+            p[i] = Math.fma(d, -lr, p[i]);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.nn.safetensors.SafeTensorsFile;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
+import dev.transact4j.tensor.Parallel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,6 +116,34 @@ class OptimizerStateTest {
         }
         assertArrayEquals(continuous.get(0), resumed.get(0));
         assertArrayEquals(state.momentumBuffer(0), restored.momentumBuffer(0));
+    }
+
+    @Test
+    void stepIndependentOfThreadCount() {
+        // 100003 elements span several parallel chunks.
+        List<float[]> start = randomArrays(new SplittableRandom(5), 100_003, 7);
+        List<float[]> grads = randomArrays(new SplittableRandom(6), 100_003, 7);
+        int threads = Parallel.threads();
+        try {
+            List<float[]> one = copy(start);
+            Parallel.setThreads(1);
+            AdamWState oneState = AdamWState.zerosLike(one);
+            new AdamW().step(one, grads, oneState, 1e-3);
+            new Sgd(0.9, 0, 0, false).step(one, grads, SgdState.zerosLike(one), 1e-2);
+
+            List<float[]> three = copy(start);
+            Parallel.setThreads(3);
+            AdamWState threeState = AdamWState.zerosLike(three);
+            new AdamW().step(three, grads, threeState, 1e-3);
+            new Sgd(0.9, 0, 0, false).step(three, grads, SgdState.zerosLike(three), 1e-2);
+
+            for (int i = 0; i < start.size(); i++) {
+                assertArrayEquals(one.get(i), three.get(i), "param " + i);
+                assertArrayEquals(oneState.expAvgSq(i), threeState.expAvgSq(i), "exp_avg_sq " + i);
+            }
+        } finally {
+            Parallel.setThreads(threads);
+        }
     }
 
     @Test
