@@ -1,17 +1,16 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.nn.Parameter;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.nn.safetensors.TensorInfo;
-import dev.transact4j.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -124,11 +123,11 @@ public final class LlamaCheckpoint {
                         + summarize(problems) + ". Fix the checkpoint or its config.json so they describe the same model.");
             }
 
-            Map<String, float[]> arrays = new LinkedHashMap<>();
-            for (String name : shapes.keySet()) {
-                arrays.put(name, weights.readFloat32(name));
+            // every name and shape checked, so allocate the model and read straight into its parameters
+            LlamaForCausalLM model = new LlamaForCausalLM(config, tied);
+            for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
+                weights.readFloat32(entry.getKey(), entry.getValue().data(), 0);
             }
-            LlamaForCausalLM model = LlamaForCausalLM.fromArrays(config, tied, arrays);
             LoadReport report = new LoadReport(weightFiles(directory, weights), dtypes, shapes.size(),
                     model.parameterCount(), tied, tiedReason, List.copyOf(skipped));
             return new Loaded(model, directory, report);
@@ -209,10 +208,9 @@ public final class LlamaCheckpoint {
 
         // weights first, so a config never describes weights that are not there yet
         SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt");
-        for (Map.Entry<String, Tensor> entry : model.parameters().entrySet()) {
-            Tensor p = entry.getValue().contiguous();
-            float[] data = p.offset() == 0 && p.data().length == p.numel() ? p.data() : p.toArray();
-            writer.add(entry.getKey(), data, p.shape(), dtype);
+        for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
+            Parameter p = entry.getValue();
+            writer.add(entry.getKey(), p.data(), p.shape(), dtype);
         }
         if (maxShardBytes > 0) {
             writer.writeSharded(directory, "model", maxShardBytes);

@@ -1,130 +1,80 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.nn.Mlp;
+import dev.transact4j.nn.Module;
+import dev.transact4j.nn.RmsNorm;
 import dev.transact4j.tensor.Functional;
 import dev.transact4j.tensor.Tensor;
-import dev.transact4j.tensor.fused.CausalAttention;
-import java.util.Map;
 
 /**
- * One Llama decoder layer: pre-norm grouped-query attention with rotary embedding, then a pre-norm
- * SwiGLU MLP, each added to the residual stream.
+ * One Llama decoder layer: pre-norm grouped-query attention, then a pre-norm SwiGLU MLP, each
+ * added to the residual stream. Children, as Hugging Face names them: {@code input_layernorm},
+ * {@code self_attn}, {@code post_attention_layernorm}, {@code mlp}.
  *
- * <p>Dimensions: {@code B} batch, {@code T} time, {@code C} hidden_size, {@code NH} query heads,
- * {@code NKV} key/value heads, {@code HS} head_dim, {@code W = NH * HS}, {@code I}
- * intermediate_size.
+ * <p>Dimensions: {@code B} batch, {@code T} time, {@code C} hidden_size, {@code W} the attention
+ * width, {@code I} intermediate_size.
  */
-final class LlamaDecoderLayer {
+public final class LlamaDecoderLayer extends Module {
 
-    private final int index;
-    private final int heads;
-    private final int kvHeads;
-    private final int headDim;
-    private final float eps;
-    private final float scale;
+    private final RmsNorm inputLayernorm;
+    private final LlamaAttention selfAttn;
+    private final RmsNorm postAttentionLayernorm;
+    private final Mlp mlp;
 
-    final Tensor inputNorm;
-    final Tensor qWeight;
-    final Tensor qBias;
-    final Tensor kWeight;
-    final Tensor kBias;
-    final Tensor vWeight;
-    final Tensor vBias;
-    final Tensor oWeight;
-    final Tensor oBias;
-    final Tensor postAttentionNorm;
-    final Tensor gateWeight;
-    final Tensor gateBias;
-    final Tensor upWeight;
-    final Tensor upBias;
-    final Tensor downWeight;
-    final Tensor downBias;
-
-    /** Takes the layer's tensors from {@code parameters}, named as {@link LlamaParameters} lists them. */
-    LlamaDecoderLayer(LlamaConfig config, int index, Map<String, Tensor> parameters) {
-        this.index = index;
-        this.heads = config.numAttentionHeads();
-        this.kvHeads = config.numKeyValueHeads();
-        this.headDim = config.headDim();
-        this.eps = (float) config.rmsNormEps();
-        this.scale = CausalAttention.defaultScale(headDim);
-        String p = LlamaParameters.layerPrefix(index);
-        inputNorm = parameters.get(p + "input_layernorm.weight");
-        qWeight = parameters.get(p + "self_attn.q_proj.weight");
-        qBias = parameters.get(p + "self_attn.q_proj.bias");
-        kWeight = parameters.get(p + "self_attn.k_proj.weight");
-        kBias = parameters.get(p + "self_attn.k_proj.bias");
-        vWeight = parameters.get(p + "self_attn.v_proj.weight");
-        vBias = parameters.get(p + "self_attn.v_proj.bias");
-        oWeight = parameters.get(p + "self_attn.o_proj.weight");
-        oBias = parameters.get(p + "self_attn.o_proj.bias");
-        postAttentionNorm = parameters.get(p + "post_attention_layernorm.weight");
-        gateWeight = parameters.get(p + "mlp.gate_proj.weight");
-        gateBias = parameters.get(p + "mlp.gate_proj.bias");
-        upWeight = parameters.get(p + "mlp.up_proj.weight");
-        upBias = parameters.get(p + "mlp.up_proj.bias");
-        downWeight = parameters.get(p + "mlp.down_proj.weight");
-        downBias = parameters.get(p + "mlp.down_proj.bias");
+    /** Creates a layer of {@code config}'s sizes with zero weights (initialise or load them). */
+    public LlamaDecoderLayer(LlamaConfig config) {
+        float eps = (float) config.rmsNormEps();
+        this.inputLayernorm = registerModule("input_layernorm", new RmsNorm(config.hiddenSize(), eps));
+        this.selfAttn = registerModule("self_attn", new LlamaAttention(config));
+        this.postAttentionLayernorm = registerModule("post_attention_layernorm", new RmsNorm(config.hiddenSize(), eps));
+        this.mlp = registerModule("mlp", new Mlp(config.hiddenSize(), config.intermediateSize(), config.mlpBias()));
     }
 
     /**
-     * Returns the residual stream after this layer.
+     * Returns the residual stream after this layer, which is layer {@code layer} of the model.
      *
      * <p>Shapes: x {@code [B * T, C]} with rows batch-major; the result has the same shape. Time
-     * step {@code t} sits at position {@code positionOffset + t}. Without a cache, attention runs
-     * over the T steps with autograd ({@code positionOffset} must be 0); with one, the new keys and
-     * values are appended to it and the queries attend to everything cached so far, without
-     * autograd.
+     * step {@code t} sits at position {@code positionOffset + t}. Without a cache the pass records
+     * autograd (unless grad mode is off); with one, attention appends to and reads from the cache.
      */
-    Tensor forward(Tensor x, int b, int t, RotaryTables rotary, int positionOffset, LlamaKvCache cache,
+    Tensor forward(Tensor x, int b, int t, int layer, RotaryTables rotary, int positionOffset, LlamaKvCache cache,
                    ActivationObserver observer) {
         int rows = b * t;
 
-        // attention block: h = rmsnorm(x); q, k, v projections split into heads [B, H, T, HS]
-        Tensor h = Functional.rmsNorm(x, inputNorm, eps);
-        Tensor q = Functional.linear(h, qWeight, qBias).view(b, t, heads, headDim).transpose(1, 2);
-        Tensor k = Functional.linear(h, kWeight, kBias).view(b, t, kvHeads, headDim).transpose(1, 2);
-        Tensor v = Functional.linear(h, vWeight, vBias).view(b, t, kvHeads, headDim).transpose(1, 2);
-
-        // rotary embedding of queries and keys at their absolute positions
-        q = rotary.apply(index, q, positionOffset);
-        k = rotary.apply(index, k, positionOffset);
-
-        // softmax(q k^T / sqrt(HS) + causal) v, then heads concatenated back: [B * T, W]
-        Tensor attention = cache == null
-                ? Functional.causalAttention(q, k, v, scale)
-                : attendCached(q, k, v, b, t, cache);
-        attention = attention.transpose(1, 2).reshape(rows, heads * headDim);
+        // attention block: x + o_proj(attention(input_layernorm(x)))
+        Tensor attention = selfAttn.attend(inputLayernorm.forward(x), b, t, layer, rotary, positionOffset, cache);
         if (observer != null) {
-            observer.observe(index, ActivationObserver.Site.ATTENTION_OUTPUT, attention.data(), attention.offset(),
-                    rows, heads * headDim);
+            // contiguous() returns the tensor itself when it is row-major already, as it is here
+            Tensor dense = attention.contiguous();
+            observer.observe(layer, ActivationObserver.Site.ATTENTION_OUTPUT, dense.data(), dense.offset(), rows,
+                    dense.size(-1));
         }
-        x = x.add(Functional.linear(attention, oWeight, oBias));
+        x = x.add(selfAttn.project(attention));
 
-        // mlp block: x + down(silu(gate(h)) * up(h)) with h = rmsnorm(x)
-        h = Functional.rmsNorm(x, postAttentionNorm, eps);
-        Tensor act = Functional.swiglu(Functional.linear(h, gateWeight, gateBias), Functional.linear(h, upWeight, upBias));
+        // mlp block: x + down_proj(silu(gate_proj(h)) * up_proj(h)) with h = post_attention_layernorm(x)
+        Tensor h = postAttentionLayernorm.forward(x);
+        Tensor act = Functional.swiglu(mlp.gateProj().forward(h), mlp.upProj().forward(h));
         if (observer != null) {
-            Tensor rowsView = act.contiguous();
-            observer.observe(index, ActivationObserver.Site.MLP_ACTIVATION, rowsView.data(), rowsView.offset(),
-                    rows, act.size(-1));
+            Tensor dense = act.contiguous();
+            observer.observe(layer, ActivationObserver.Site.MLP_ACTIVATION, dense.data(), dense.offset(), rows,
+                    dense.size(-1));
         }
-        return x.add(Functional.linear(act, downWeight, downBias));
+        return x.add(mlp.downProj().forward(act));
     }
 
-    /**
-     * Appends k and v {@code [B, NKV, T, HS]} to the cache and returns the attention of q
-     * {@code [B, NH, T, HS]} over every cached step, {@code [B, NH, T, HS]}.
-     */
-    private Tensor attendCached(Tensor q, Tensor k, Tensor v, int b, int t, LlamaKvCache cache) {
-        Tensor qc = q.contiguous();
-        Tensor kc = k.contiguous();
-        Tensor vc = v.contiguous();
-        cache.write(index, kc.data(), kc.offset(), vc.data(), vc.offset(), t);
-        int keySteps = cache.length() + t;
-        Tensor out = Tensor.zeros(b, heads, t, headDim);
-        float[] lse = new float[b * heads * t];
-        CausalAttention.forwardKvCache(qc.data(), qc.offset(), cache.keys(index), 0, cache.values(index), 0,
-                null, 0, out.data(), 0, lse, 0, b, heads, kvHeads, t, keySteps, cache.capacity(), headDim, scale);
-        return out;
+    public RmsNorm inputLayernorm() {
+        return inputLayernorm;
+    }
+
+    public LlamaAttention selfAttn() {
+        return selfAttn;
+    }
+
+    public RmsNorm postAttentionLayernorm() {
+        return postAttentionLayernorm;
+    }
+
+    public Mlp mlp() {
+        return mlp;
     }
 }

@@ -1,21 +1,18 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.nn.Initialization;
+import dev.transact4j.nn.Linear;
+import dev.transact4j.nn.Module;
 import dev.transact4j.tensor.Functional;
 import dev.transact4j.tensor.GradMode;
-import dev.transact4j.tensor.Rng;
 import dev.transact4j.tensor.Tensor;
 import dev.transact4j.tensor.fused.CrossEntropy;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Hugging Face's {@code LlamaForCausalLM}: token embedding, decoder layers, final RMSNorm and the
  * output projection {@code lm_head}, which is the embedding matrix itself when the embeddings are
- * tied.
+ * tied. It is an nn {@link Module} whose parameter names are those of a Hugging Face checkpoint,
+ * such as {@code model.layers.0.self_attn.q_proj.weight} (see {@link LlamaParameters}).
  *
  * <p>Dimensions: {@code B} batch, {@code T} time, {@code V} vocab_size, {@code C} hidden_size.
  * Token ids and labels are row-major {@code [B, T]} int arrays.
@@ -27,7 +24,7 @@ import java.util.Map;
  * {@link LlamaKvCache}, without autograd. An {@link ActivationObserver} sees each layer's
  * transitional activations in both.
  */
-public final class LlamaForCausalLM {
+public final class LlamaForCausalLM extends Module {
 
     /** Label value that contributes no loss, as in PyTorch's cross entropy. */
     public static final int IGNORE_INDEX = CrossEntropy.DEFAULT_IGNORE_INDEX;
@@ -38,87 +35,37 @@ public final class LlamaForCausalLM {
 
     private final LlamaConfig config;
     private final boolean tied;
-    private final Map<String, Tensor> parameters;
-    private final Tensor embedTokens;
-    private final List<LlamaDecoderLayer> layers;
-    private final Tensor norm;
-    private final Tensor lmHead;
+    private final LlamaModel model;
+    private final Linear lmHead;
     private final RotaryTables rotary;
     private volatile ActivationObserver observer;
 
-    private LlamaForCausalLM(LlamaConfig config, boolean tied, Map<String, Tensor> parameters) {
+    /**
+     * Creates a model of {@code config}'s sizes with zero weights; initialise it with
+     * {@link #initialize} or load a checkpoint. When {@code tied}, {@code lm_head} reads the
+     * embedding matrix and has no parameter of its own, so {@link #namedParameters()} lists
+     * {@code model.embed_tokens.weight} once.
+     */
+    public LlamaForCausalLM(LlamaConfig config, boolean tied) {
         this.config = config;
         this.tied = tied;
-        this.parameters = Collections.unmodifiableMap(parameters);
-        this.embedTokens = parameters.get(LlamaParameters.EMBED_TOKENS);
-        List<LlamaDecoderLayer> list = new ArrayList<>();
-        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-            list.add(new LlamaDecoderLayer(config, layer, parameters));
+        this.model = registerModule("model", new LlamaModel(config));
+        this.lmHead = registerModule("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), false));
+        if (tied) {
+            lmHead.tieWeight(model.embedTokens().weight());
         }
-        this.layers = Collections.unmodifiableList(list);
-        this.norm = parameters.get(LlamaParameters.FINAL_NORM);
-        this.lmHead = tied ? embedTokens : parameters.get(LlamaParameters.LM_HEAD);
         this.rotary = new RotaryTables(config);
     }
 
     /**
-     * Returns a model with Hugging Face's initialisation: projection and embedding weights drawn
-     * from {@code normal(0, initializer_range)}, biases zero, RMSNorm weights one. Parameters are
-     * drawn in {@link LlamaParameters} order from one {@link Rng} seeded with {@code seed}.
-     * {@code lm_head} is tied when the config says so.
+     * Returns a model initialised as Hugging Face's {@code _init_weights} does (see
+     * {@link Initialization#llama}) with {@code initializer_range} from the config, tied when the
+     * config says so.
      */
     public static LlamaForCausalLM initialize(LlamaConfig config, long seed) {
-        Rng rng = new Rng(seed);
-        float std = (float) config.initializerRange();
-        Map<String, Tensor> parameters = new LinkedHashMap<>();
-        for (Map.Entry<String, int[]> entry : LlamaParameters.shapes(config, config.tieWordEmbeddings()).entrySet()) {
-            String name = entry.getKey();
-            int[] shape = entry.getValue();
-            Tensor value;
-            if (LlamaParameters.isNormWeight(name)) {
-                value = Tensor.ones(shape);
-            } else if (name.endsWith(".bias")) {
-                value = Tensor.zeros(shape);
-            } else {
-                value = Tensor.randn(rng, shape).mulInPlace(std);
-            }
-            parameters.put(name, value.requiresGrad(true));
-        }
-        return new LlamaForCausalLM(config, config.tieWordEmbeddings(), parameters);
-    }
-
-    /**
-     * Returns a model over the given arrays, keyed by Hugging Face parameter name. The arrays are
-     * wrapped, not copied. {@code lm_head.weight} must be absent exactly when {@code tied}.
-     *
-     * @throws IllegalArgumentException naming every missing or unexpected parameter and every
-     *     array whose size differs from its shape
-     */
-    public static LlamaForCausalLM fromArrays(LlamaConfig config, boolean tied, Map<String, float[]> arrays) {
-        Map<String, int[]> shapes = LlamaParameters.shapes(config, tied);
-        List<String> problems = new ArrayList<>();
-        for (Map.Entry<String, int[]> entry : shapes.entrySet()) {
-            float[] data = arrays.get(entry.getKey());
-            long numel = (long) Arrays.stream(entry.getValue()).asLongStream().reduce(1, (a, c) -> a * c);
-            if (data == null) {
-                problems.add("missing " + entry.getKey() + " " + Arrays.toString(entry.getValue()));
-            } else if (data.length != numel) {
-                problems.add(entry.getKey() + " has " + data.length + " values but its shape "
-                        + Arrays.toString(entry.getValue()) + " needs " + numel);
-            }
-        }
-        for (String name : arrays.keySet()) {
-            if (!shapes.containsKey(name)) {
-                problems.add("unexpected " + name);
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("LlamaForCausalLM: the parameters do not fit the config ("
-                    + (tied ? "tied" : "untied") + " embeddings): " + String.join("; ", problems));
-        }
-        Map<String, Tensor> parameters = new LinkedHashMap<>();
-        shapes.forEach((name, shape) -> parameters.put(name, Tensor.wrap(arrays.get(name), shape).requiresGrad(true)));
-        return new LlamaForCausalLM(config, tied, parameters);
+        LlamaForCausalLM model = new LlamaForCausalLM(config, config.tieWordEmbeddings());
+        Initialization.llama(model, config.initializerRange(), seed);
+        return model;
     }
 
     /** Returns the configuration. */
@@ -131,26 +78,14 @@ public final class LlamaForCausalLM {
         return tied;
     }
 
-    /**
-     * Returns the parameters keyed by Hugging Face name, in definition order; the tensors are the
-     * model's own, so writing into them changes the model.
-     */
-    public Map<String, Tensor> parameters() {
-        return parameters;
+    /** Returns the body: embedding, decoder layers and final norm. */
+    public LlamaModel model() {
+        return model;
     }
 
-    /** Returns the number of scalar parameters (a tied lm_head counts once). */
-    public long parameterCount() {
-        long count = 0;
-        for (Tensor p : parameters.values()) {
-            count += p.numel();
-        }
-        return count;
-    }
-
-    /** Drops every parameter's accumulated gradient. */
-    public void zeroGrad() {
-        parameters.values().forEach(Tensor::zeroGrad);
+    /** Returns the output projection; its weight is the embedding's when {@link #tied()}. */
+    public Linear lmHead() {
+        return lmHead;
     }
 
     /** Sets the observer of later forward passes; null removes it. */
@@ -289,9 +224,11 @@ public final class LlamaForCausalLM {
         ActivationObserver listener = observer;
 
         // token embedding, rows batch-major: [B * T, C]
-        Tensor x = Functional.embedding(embedTokens, ids, batch * steps);
-        for (LlamaDecoderLayer layer : layers) {
-            x = layer.forward(x, batch, steps, rotary, positionOffset, cache, listener);
+        Tensor x = model.embedTokens().forward(ids, batch * steps);
+        int layer = 0;
+        for (LlamaDecoderLayer decoderLayer : model.layers()) {
+            x = decoderLayer.forward(x, batch, steps, layer, rotary, positionOffset, cache, listener);
+            layer++;
         }
         if (cache != null) {
             cache.advance(steps);
@@ -301,8 +238,7 @@ public final class LlamaForCausalLM {
         if (!allPositions && steps > 1) {
             x = x.view(batch, steps, c).select(1, steps - 1);
         }
-        x = Functional.rmsNorm(x, norm, (float) config.rmsNormEps());
-        Tensor logits = Functional.linear(x, lmHead, null);
+        Tensor logits = lmHead.forward(model.norm().forward(x));
         return allPositions ? logits.view(batch, steps, config.vocabSize()) : logits.view(batch, config.vocabSize());
     }
 

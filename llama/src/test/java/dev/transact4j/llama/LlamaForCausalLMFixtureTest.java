@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.nn.Parameter;
 import dev.transact4j.tensor.Tensor;
 import dev.transact4j.tensor.testing.Fixture;
 import java.util.Map;
@@ -44,7 +45,7 @@ class LlamaForCausalLMFixtureTest {
         assertEquals(2 * 69 - 4 - 1, out.tokenCount(), "labels counted");
 
         out.loss().backward();
-        for (Map.Entry<String, Tensor> entry : model.parameters().entrySet()) {
+        for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
             Tensor grad = entry.getValue().grad();
             assertNotNull(grad, name + ": no gradient for " + entry.getKey());
             Fixture.Array expected = reference.get("grad." + entry.getKey());
