@@ -27,7 +27,7 @@ import java.util.Set;
  * <p>Each step updates every parameter that requires grad and has a gradient; the others are
  * skipped and keep their state, as in torch. State is kept per parameter name and allocated at
  * the parameter's first update. {@link #save} writes the state of every parameter and the step
- * count to one safetensors file, whose {@code __metadata__} entry {@value #METADATA_KEY} holds
+ * count to one safetensors file, whose {@code __metadata__} entry {@value #METADATA_KEY} contains
  * JSON with the optimiser type, its hyperparameters and the parameter names of each group;
  * {@link #load} restores it exactly, so a resumed run continues bit for bit.
  */
@@ -181,8 +181,8 @@ public abstract class Optimizer {
 
     /**
      * Restores the state and step count that {@link #save} wrote. The file must come from an
-     * optimiser of the same type over parameters of the same names and sizes; hyperparameters
-     * and weight decays are this optimiser's own, not the file's.
+     * optimiser of the same type over parameters of the same names and sizes. Hyperparameters
+     * and weight decays stay this optimiser's own, not the file's.
      *
      * @throws IllegalArgumentException starting with the file name, when the type differs or
      *                                  listing every parameter that is missing, unexpected or of
@@ -198,7 +198,7 @@ public abstract class Optimizer {
             JsonNode json = JSON.readTree(text);
             String savedType = json.path("type").asText();
             if (!type().equals(savedType)) {
-                throw new IllegalArgumentException(file + ": holds " + savedType + " state, but this optimiser is "
+                throw new IllegalArgumentException(file + ": contains " + savedType + " state, but this optimiser is "
                         + type());
             }
 
