@@ -125,7 +125,8 @@ class StateDictTest {
         new SafeTensorsWriter().add("w", new float[] {1, 2}, new int[] {2}).addInts("ids", new int[] {1}, new int[] {1})
                 .write(file);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StateDicts.load(file));
-        assertTrue(e.getMessage().contains("'ids'") && e.getMessage().contains("ints.safetensors"), e.getMessage());
+        assertTrue(e.getMessage().contains("'ids'"), e.getMessage());
+        assertTrue(e.getMessage().contains("ints.safetensors"), e.getMessage());
     }
 
     @Test
@@ -134,6 +135,7 @@ class StateDictTest {
         StateDicts.save(new Linear(3, 2, false), file, DType.F32);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> StateDicts.loadInto(new Linear(3, 2, true), file, true));
-        assertTrue(e.getMessage().startsWith(file.toString()) && e.getMessage().contains("bias"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("bias"), e.getMessage());
     }
 }
