@@ -48,7 +48,7 @@ public final class LlamaAttention extends Module {
      * T steps with autograd; with one, the new keys and values are appended to it and the queries
      * attend to every cached step.
      */
-    Tensor attend(Tensor h, int b, int t, int layer, RotaryTables rotary, int positionOffset, LlamaKvCache cache) {
+    Tensor attend(Tensor h, int b, int t, int layer, RotaryTables rotary, int positionOffset, AttentionCache cache) {
         // projections split into heads: [B, T, H * HS] -> [B, H, T, HS]
         Tensor q = qProj.forward(h).view(b, t, heads, headDim).transpose(1, 2);
         Tensor k = kProj.forward(h).view(b, t, kvHeads, headDim).transpose(1, 2);
@@ -74,12 +74,11 @@ public final class LlamaAttention extends Module {
      * Appends k and v {@code [B, NKV, T, HS]} to the cache and returns the attention of q
      * {@code [B, NH, T, HS]} over every cached step, {@code [B, NH, T, HS]}.
      */
-    private Tensor attendCached(Tensor q, Tensor k, Tensor v, int b, int t, int layer, LlamaKvCache cache) {
+    private Tensor attendCached(Tensor q, Tensor k, Tensor v, int b, int t, int layer, AttentionCache cache) {
         Tensor qc = q.contiguous();
         Tensor kc = k.contiguous();
         Tensor vc = v.contiguous();
-        cache.write(layer, kc.data(), kc.offset(), vc.data(), vc.offset(), t);
-        int keySteps = cache.length() + t;
+        int keySteps = cache.append(layer, kc.data(), kc.offset(), vc.data(), vc.offset(), t);
         Tensor out = Tensor.zeros(b, heads, t, headDim);
         float[] lse = new float[b * heads * t];
         CausalAttention.forwardKvCache(qc.data(), qc.offset(), cache.keys(layer), 0, cache.values(layer), 0,

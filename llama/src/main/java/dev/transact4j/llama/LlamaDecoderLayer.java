@@ -37,7 +37,7 @@ public final class LlamaDecoderLayer extends Module {
      * step {@code t} sits at position {@code positionOffset + t}. Without a cache the pass records
      * autograd (unless grad mode is off); with one, attention appends to and reads from the cache.
      */
-    Tensor forward(Tensor x, int b, int t, int layer, RotaryTables rotary, int positionOffset, LlamaKvCache cache,
+    Tensor forward(Tensor x, int b, int t, int layer, RotaryTables rotary, int positionOffset, AttentionCache cache,
                    ActivationObserver observer) {
         int rows = b * t;
 

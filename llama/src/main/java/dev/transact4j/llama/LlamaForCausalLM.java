@@ -19,9 +19,10 @@ import dev.transact4j.tensor.fused.CrossEntropy;
  *
  * <p>Training: {@link #forward(int[], int[], int, int)} records the autograd graph through the
  * fused kernels of {@link Functional}, so {@code loss().backward()} fills the {@code grad()} of
- * every parameter. Inference: {@link #forward(int[], int, int, LlamaKvCache, boolean)} runs a
- * prompt in one batched pass (prefill) or one token per sequence (decoding) against a
- * {@link LlamaKvCache}, without autograd. An {@link ActivationObserver} sees each layer's
+ * every parameter. Inference: {@link #forward(int[], int, int, AttentionCache, boolean)} runs a
+ * prompt in one batched pass (prefill) or one token per sequence (decoding) against an
+ * {@link AttentionCache}, without autograd; {@code inference.LlamaCausalLm} adapts it to the
+ * generator and perplexity interfaces. An {@link ActivationObserver} sees each layer's
  * transitional activations in both.
  */
 public final class LlamaForCausalLM extends Module {
@@ -200,25 +201,34 @@ public final class LlamaForCausalLM extends Module {
      * without autograd. A single sequence's projections run as matrix-vector products.
      *
      * @throws IllegalArgumentException when the ids do not fill {@code [B, steps]}, an id is outside
-     *     the vocabulary, the batch differs from the cache's, or the tokens do not fit the cache
+     *     the vocabulary or the batch differs from the cache's
+     * @throws IllegalStateException when the tokens do not fit in the cache
      */
-    public Tensor forward(int[] inputIds, int batch, int steps, LlamaKvCache cache, boolean allPositions) {
+    public Tensor forward(int[] inputIds, int batch, int steps, AttentionCache cache, boolean allPositions) {
         checkIds("inputIds", inputIds, batch, steps, false);
-        cache.checkFits(batch, steps);
+        if (cache.batch() != batch) {
+            throw new IllegalArgumentException("LlamaForCausalLM: the input has " + batch
+                    + " sequences but the cache was created for " + cache.batch());
+        }
+        if (steps > cache.capacity() - cache.length()) {
+            throw new IllegalStateException("LlamaForCausalLM: " + steps + " more tokens do not fit in the KV cache, "
+                    + "which holds " + cache.length() + " of " + cache.capacity() + " positions. Start a new "
+                    + "sequence or create a cache with a larger capacity.");
+        }
         try (GradMode.Scope scope = GradMode.noGrad()) {
             return run(inputIds, batch, steps, cache.length(), cache, allPositions);
         }
     }
 
     /** Returns the logits {@code [B, V]} of one next token per sequence ({@code tokens [B]}), appended to the cache. */
-    public Tensor decode(int[] tokens, LlamaKvCache cache) {
+    public Tensor decode(int[] tokens, AttentionCache cache) {
         return forward(tokens, tokens.length, 1, cache, false);
     }
 
     // ---------------------------------------------------------------- the network
 
     /** Returns logits {@code [B, T, V]}, or {@code [B, V]} of the last step unless allPositions. */
-    private Tensor run(int[] ids, int batch, int steps, int positionOffset, LlamaKvCache cache, boolean allPositions) {
+    private Tensor run(int[] ids, int batch, int steps, int positionOffset, AttentionCache cache, boolean allPositions) {
         int c = config.hiddenSize();
         rotary.ensure(positionOffset + steps);
         ActivationObserver listener = observer;
@@ -229,9 +239,6 @@ public final class LlamaForCausalLM extends Module {
         for (LlamaDecoderLayer decoderLayer : model.layers()) {
             x = decoderLayer.forward(x, batch, steps, layer, rotary, positionOffset, cache, listener);
             layer++;
-        }
-        if (cache != null) {
-            cache.advance(steps);
         }
 
         // final norm and lm_head, over the last step only when that is all the caller needs

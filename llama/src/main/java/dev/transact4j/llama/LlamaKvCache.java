@@ -3,15 +3,15 @@ package dev.transact4j.llama;
 import java.util.Arrays;
 
 /**
- * The keys and values of every decoder layer for a batch of sequences that advance together, so
- * that each new token attends to the past without recomputing it.
+ * An {@link AttentionCache} for a batch of sequences that advance together, such as several
+ * prompts decoded side by side. For one sequence, {@link dev.transact4j.llama.inference.KvCache}
+ * serves as well.
  *
- * <p>Layout per layer: keys and values {@code [B, NKV, capacity, HS]}, the layout
- * {@link dev.transact4j.tensor.fused.CausalAttention#forwardKvCache} reads; the first
- * {@link #length()} steps of each head are filled. Keys are stored after the rotary embedding.
- * Memory: {@code 2 * layers * B * NKV * capacity * HS} floats, allocated up front.
+ * <p>Memory: {@code 2 * layers * B * NKV * capacity * HS} floats, allocated up front. Each layer
+ * keeps its own length, and {@link #length()} is the number of positions every layer stores. Not
+ * thread-safe.
  */
-public final class LlamaKvCache {
+public final class LlamaKvCache implements AttentionCache {
 
     private final int batch;
     private final int capacity;
@@ -19,7 +19,7 @@ public final class LlamaKvCache {
     private final int headDim;
     private final float[][] keys;
     private final float[][] values;
-    private int length;
+    private final int[] layerLength;
 
     /**
      * Creates an empty cache for {@code batch} sequences of up to {@code capacity} tokens each.
@@ -40,87 +40,84 @@ public final class LlamaKvCache {
         this.headDim = config.headDim();
         this.keys = new float[config.numHiddenLayers()][(int) perLayer];
         this.values = new float[config.numHiddenLayers()][(int) perLayer];
+        this.layerLength = new int[config.numHiddenLayers()];
     }
 
-    /** Returns the number of sequences. */
+    @Override
     public int batch() {
         return batch;
     }
 
-    /** Returns the maximum number of tokens per sequence. */
+    @Override
     public int capacity() {
         return capacity;
     }
 
-    /** Returns the number of tokens cached per sequence, which is the position of the next token. */
+    @Override
     public int length() {
-        return length;
+        int min = capacity;
+        for (int length : layerLength) {
+            min = Math.min(min, length);
+        }
+        return min;
     }
 
     /** Returns the number of tokens that still fit. */
     public int remaining() {
-        return capacity - length;
+        return capacity - length();
     }
 
     /** Empties the cache, so the next prefill starts at position 0; the buffers are kept. */
     public void clear() {
-        length = 0;
+        Arrays.fill(layerLength, 0);
     }
 
     /**
-     * Drops every token from position {@code newLength} on, for example to try another
-     * continuation of a shared prompt.
+     * Drops every position from {@code newLength} on, for example to try another continuation of
+     * a shared prompt.
      *
      * @throws IllegalArgumentException when newLength is negative or beyond the current length
      */
     public void truncate(int newLength) {
+        int length = length();
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("LlamaKvCache.truncate: length " + newLength + " outside [0, " + length + "]");
         }
-        length = newLength;
+        Arrays.fill(layerLength, newLength);
     }
 
-    float[] keys(int layer) {
+    @Override
+    public float[] keys(int layer) {
         return keys[layer];
     }
 
-    float[] values(int layer) {
+    @Override
+    public float[] values(int layer) {
         return values[layer];
     }
 
-    /**
-     * Copies {@code steps} new keys and values {@code [B, NKV, steps, HS]} (from index 0 of each
-     * array) of {@code layer} to positions {@code [length, length + steps)}.
-     */
-    void write(int layer, float[] k, int kOffset, float[] v, int vOffset, int steps) {
-        int block = steps * headDim;
+    @Override
+    public int append(int layer, float[] newKeys, int keysOffset, float[] newValues, int valuesOffset, int steps) {
+        int start = layerLength[layer];
+        if (steps > capacity - start) {
+            throw new IllegalStateException("LlamaKvCache: layer " + layer + " stores " + start + " of " + capacity
+                    + " positions and cannot take " + steps + " more. Create a cache with a larger capacity.");
+        }
+
+        // one contiguous run of steps * HS floats per (sequence, head)
+        int run = steps * headDim;
         for (int head = 0; head < batch * kvHeads; head++) {
-            int at = (head * capacity + length) * headDim;
-            System.arraycopy(k, kOffset + head * block, keys[layer], at, block);
-            System.arraycopy(v, vOffset + head * block, values[layer], at, block);
+            int to = (head * capacity + start) * headDim;
+            System.arraycopy(newKeys, keysOffset + head * run, keys[layer], to, run);
+            System.arraycopy(newValues, valuesOffset + head * run, values[layer], to, run);
         }
-    }
-
-    /** Checks that {@code steps} more tokens of {@code inputBatch} sequences fit. */
-    void checkFits(int inputBatch, int steps) {
-        if (inputBatch != batch) {
-            throw new IllegalArgumentException("LlamaKvCache: the input has " + inputBatch
-                    + " sequences but the cache was created for " + batch);
-        }
-        if (steps > remaining()) {
-            throw new IllegalArgumentException("LlamaKvCache: " + steps + " more tokens do not fit; the cache holds "
-                    + length + " of " + capacity + ". Create a cache with a larger capacity.");
-        }
-    }
-
-    /** Advances the length after every layer has written {@code steps} tokens. */
-    void advance(int steps) {
-        length += steps;
+        layerLength[layer] = start + steps;
+        return layerLength[layer];
     }
 
     @Override
     public String toString() {
-        return "LlamaKvCache[batch " + batch + ", " + length + " of " + capacity + " tokens, layers " + keys.length
-                + ", kv " + Arrays.toString(new int[] {kvHeads, headDim}) + "]";
+        return "LlamaKvCache[batch " + batch + ", " + length() + " of " + capacity + " positions, " + keys.length
+                + " layers x " + kvHeads + " kv heads x " + headDim + " head_dim]";
     }
 }
