@@ -16,7 +16,7 @@ import java.util.Map;
 public final class PruningStep {
 
     /**
-     * What one step prunes to and how it reports.
+     * The target of one step and the settings of its report.
      *
      * @param target          explicit widths, or null when {@code sparsityPercent} is set
      * @param sparsityPercent the percentage of parameters to remove, or null when {@code target} is set

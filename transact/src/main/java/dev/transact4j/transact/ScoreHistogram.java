@@ -20,7 +20,7 @@ import java.util.Arrays;
  */
 public record ScoreHistogram(double[] edges, int[] kept, int[] removed, int zeroKept, int zeroRemoved) {
 
-    /** The number of bins the report uses unless told otherwise. */
+    /** The number of bins a report uses by default. */
     public static final int DEFAULT_BINS = 20;
 
     /**

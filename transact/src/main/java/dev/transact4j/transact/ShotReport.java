@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one pruning shot did: widths requested and reached, the model's cost before and after,
+ * The record of one pruning shot: widths requested and reached, the model's cost before and after,
  * and per layer the cost, the kept index sets and histograms of the channel scores.
  *
  * <p>Costs come from {@link ModelStats} on the configs before and after the shot: parameters,
