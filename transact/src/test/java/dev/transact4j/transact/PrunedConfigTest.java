@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.RopeKeptFrequencies;
+import dev.transact4j.llama.Rotary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +99,26 @@ class PrunedConfigTest {
         for (int head = 0; head < last.kvHeads(); head++) {
             assertArrayEquals(java.util.Arrays.copyOfRange(recorded, head * pairs, (head + 1) * pairs), kept.forHead(1, head),
                     "PyTorch's kept pairs of layer 1, kv head " + head);
+        }
+    }
+
+    @Test
+    void perHeadRotaryUsesOriginalFrequencies() {
+        TransactFixtures.Run run = TransactFixtures.run("gqa_dim_keep_shots");
+        LlamaConfig original = fixtureConfig("gqa");
+        LlamaConfig config = original;
+        for (TransactFixtures.Shot shot : run.shots()) {
+            config = PrunedConfig.afterPlan(config, shot.plan());
+        }
+        double[] all = Rotary.forLayer(original, 0).inverseFrequencies();
+
+        // PyTorch's kept pair of each kv head, looked up in the unpruned frequencies
+        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+            int[] recorded = run.fixture().get("shot3.layer" + layer + ".frequencies").ints();
+            for (int head = 0; head < config.numKeyValueHeads(); head++) {
+                double[] inverse = Rotary.forHead(config, layer, head).inverseFrequencies();
+                assertArrayEquals(new double[] {all[recorded[head]]}, inverse, "layer " + layer + " kv head " + head);
+            }
         }
     }
 
