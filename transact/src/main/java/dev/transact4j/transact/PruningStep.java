@@ -19,7 +19,8 @@ public final class PruningStep {
      * The target of one step and the settings of its report.
      *
      * @param target          explicit widths, or null when {@code sparsityPercent} is set
-     * @param sparsityPercent the percentage of parameters to remove, or null when {@code target} is set
+     * @param sparsityPercent the percentage of the current model's parameters this step removes, or
+     *                        null when {@code target} is set
      * @param attention       the attention pruning mode for a sparsity target
      * @param rope            the rotary mode for a sparsity target
      * @param shot            the shot number recorded in the report, counted from 1

@@ -42,6 +42,12 @@ final class ReportMarkdown {
         costRow(out, "forward FLOPs per token", before.forwardFlopsPerToken(), now.forwardFlopsPerToken());
         costRow(out, "KV-cache bytes per token", before.kvCacheBytesPerToken(), now.kvCacheBytesPerToken());
         out.append('\n');
+        if (shot.stateDictParametersBefore() != before.parameters() || shot.stateDictParametersAfter() != now.parameters()) {
+            out.append(String.format(Locale.ROOT, "Note: the state dict has %,d elements before and %,d after, but the"
+                    + " configs count %,d and %,d parameters. A tied lm_head stored as its own tensor, or tensors"
+                    + " that are not parameters, cause this.%n%n", shot.stateDictParametersBefore(),
+                    shot.stateDictParametersAfter(), before.parameters(), now.parameters()));
+        }
 
         // layers
         out.append("| layer | new index | parameters before | parameters after | FLOPs/token before | FLOPs/token after"

@@ -26,6 +26,9 @@ import java.util.Locale;
  * of attention parameters and half an MLP channel; {@link #reachedPercent()} reports the exact
  * value, counted with {@link ModelStats} on the pruned shape.
  *
+ * <p>For a multi-shot run, resolve the sparsity once on the unpruned config and pass
+ * {@link #sizes()} to a {@link PruningSchedule}; each shot then moves part of the way.
+ *
  * @param requestedPercent  the sparsity requested, in percent of {@code parametersBefore}
  * @param attention         the attention pruning mode the widths are rounded for
  * @param widthFraction     {@code f}, the fraction removed from both widths before rounding
@@ -94,6 +97,11 @@ public record SparsityTarget(double requestedPercent, AttentionPruning attention
      */
     public PruneTarget toPruneTarget(RopeMode rope) {
         return new PruneTarget(attentionWidth, intermediateSize, null, attention, rope);
+    }
+
+    /** Returns the widths as the final sizes of a {@link PruningSchedule}. */
+    public PruningSchedule.Sizes sizes() {
+        return new PruningSchedule.Sizes(attentionWidth, intermediateSize, layers);
     }
 
     /** Returns the parameters that do not depend on the attention and MLP widths. */

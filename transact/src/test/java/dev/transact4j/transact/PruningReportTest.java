@@ -43,6 +43,8 @@ class PruningReportTest {
         assertContainsLine(markdown, "| 0 | 0 | 4,000 | 3,184 | 24,320 | 22,688 | 256 | 256 | [0, 1, 2, 3] | 23 of 40 |");
         assertContainsLine(markdown, "| 2 | removed | 4,000 | 0 | 24,320 | 0 | 256 | 0 | none | 0 of 40 |");
 
+        assertTrue(!markdown.contains("Note:"), "config and weights agree, so no note");
+
         // the totals agree with the arrays themselves
         assertEquals(13_328L, ShotReport.elements(TransactFixtures.model("mha").state()));
         assertEquals(7_696L, ShotReport.elements(result.state()));
@@ -123,6 +125,22 @@ class PruningReportTest {
         assertContainsLine(markdown, String.format(Locale.ROOT, "3 shots. Parameters %,d -> %,d (%+.2f%%).", first, end,
                 100.0 * (end - first) / first));
         assertTrue(markdown.contains("## Shot 3\n"), markdown);
+    }
+
+    @Test
+    void markdownNotesStateDictMismatch() {
+        TransactFixtures.Run run = TransactFixtures.run("mha_heads");
+        java.util.Map<String, NamedArray> state = new java.util.LinkedHashMap<>(run.model().state());
+        state.put("model.rotary_buffer", new NamedArray(new float[5], new int[] {5}));
+        PruningStep.Result result = PruningStep.run(PrunedConfigTest.fixtureConfig("mha"), state,
+                run.shots().get(0).scores(), PruningStep.Options.of(run.shots().get(0).plan().target()));
+
+        long configBefore = result.report().totalBefore().parameters();
+        long configAfter = result.report().totalAfter().parameters();
+        assertContainsLine(PruningReport.empty().withShot(result.report()).toMarkdown(), String.format(Locale.ROOT,
+                "Note: the state dict has %,d elements before and %,d after, but the configs count %,d and %,d parameters."
+                        + " A tied lm_head stored as its own tensor, or tensors that are not parameters, cause this.",
+                configBefore + 5, configAfter + 5, configBefore, configAfter));
     }
 
     @Test

@@ -69,6 +69,18 @@ class SparsityTargetTest {
     }
 
     @Test
+    void scheduleEndsAtSparsityWidths() {
+        SparsityTarget target = SparsityTarget.resolve(LlamaConfig.tiny(), 20, AttentionPruning.HEADS);
+        PruningSchedule schedule = new PruningSchedule(3, target.sizes());
+        java.util.List<PruningSchedule.Sizes> steps = schedule.plan(PruningSchedule.Sizes.of(LlamaConfig.tiny()));
+
+        // 256 -> 128 and 688 -> 368 in thirds of the remaining way: 256 - 128 / 3 = 214, 214 - 86 / 2 = 171
+        assertEquals(new PruningSchedule.Sizes(214, 582, 4), steps.get(0));
+        assertEquals(new PruningSchedule.Sizes(171, 475, 4), steps.get(1));
+        assertEquals(new PruningSchedule.Sizes(128, 368, 4), steps.get(2));
+    }
+
+    @Test
     void zeroSparsityKeepsEverything() {
         SparsityTarget target = SparsityTarget.resolve(LlamaConfig.tiny(), 0, AttentionPruning.HEAD_DIMS);
         assertEquals(256, target.attentionWidth());
