@@ -219,6 +219,9 @@ public final class RopeKeptFrequencies {
     }
 
     private static void check(int[] indices, int originalHeadDim, String field) {
+        if (indices == null) {
+            throw new IllegalArgumentException(field + " is missing; give the kept rotary frequency indices");
+        }
         if (indices.length == 0) {
             throw new IllegalArgumentException(field + " is empty; keep at least one rotary frequency");
         }

@@ -332,6 +332,15 @@ class LlamaConfigTest {
         assertEquals(RopeKeptFrequencies.Form.GLOBAL, global.form());
         assertFalse(perLayer.isPerHead());
         assertThrows(IndexOutOfBoundsException.class, () -> perLayer.forHead(2, 0));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RopeKeptFrequencies.perLayerPerHead(16, new int[][][] {{{0, 1}, null}}));
+        assertEquals("rope_kept_frequencies.per_layer_per_head[0][1] is missing; give the kept rotary frequency indices",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> RopeKeptFrequencies.perLayerPerHead(16, new int[][][] {{{0, 1}}, {{0, 1}, {2, 3}}}));
+        assertEquals("rope_kept_frequencies.per_layer_per_head[1] has 2 kv heads but layer 0 has 1; every layer has"
+                + " num_key_value_heads lists", e.getMessage());
     }
 
     @Test
