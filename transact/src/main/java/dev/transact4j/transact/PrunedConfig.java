@@ -13,7 +13,8 @@ import java.util.Arrays;
  * written, {@code heads * head_dim}), {@code intermediate_size}, {@code num_hidden_layers} and
  * {@code rope_kept_frequencies}. A model pruned by whole heads or with
  * {@link RopeMode#RECOMPUTE} is therefore a plain Llama config that transformers reads, because it
- * takes the projection shapes from {@code head_dim} and ignores {@code mha_inter_size}.
+ * takes the projection shapes from {@code head_dim} and ignores {@code mha_inter_size}, provided
+ * the remaining head count divides hidden_size ({@link #transformersCompatibility}).
  *
  * <p>After {@link RopeMode#KEEP} the kept frequencies are written in the most compact form that
  * states them exactly: one list when every layer and kv head kept the same pairs, one list per
@@ -22,7 +23,34 @@ import java.util.Arrays;
  */
 public final class PrunedConfig {
 
+    /** How stock Hugging Face transformers treats a config, as far as its fields tell. */
+    public enum Compatibility {
+        /** A plain Llama config: transformers builds the same model. */
+        STANDARD,
+        /**
+         * The shapes are standard, but transformers 5.18 rejects a config whose hidden_size is not
+         * a multiple of num_attention_heads, even with an explicit head_dim.
+         */
+        HEADS_DO_NOT_DIVIDE_HIDDEN_SIZE,
+        /**
+         * The config keeps rotary frequencies ({@code transact4j_rope}); transformers loads the
+         * weights but rotates with the standard frequencies, so its outputs are wrong.
+         */
+        KEPT_ROTARY_FREQUENCIES
+    }
+
     private PrunedConfig() {
+    }
+
+    /** Returns how stock transformers treats {@code config}; kept frequencies take precedence. */
+    public static Compatibility transformersCompatibility(LlamaConfig config) {
+        if (config.ropeKeptFrequencies() != null) {
+            return Compatibility.KEPT_ROTARY_FREQUENCIES;
+        }
+        if (config.hiddenSize() % config.numAttentionHeads() != 0) {
+            return Compatibility.HEADS_DO_NOT_DIVIDE_HIDDEN_SIZE;
+        }
+        return Compatibility.STANDARD;
     }
 
     /**

@@ -22,6 +22,13 @@ final class ReportMarkdown {
             out.append(String.format(Locale.ROOT, "Sparsity requested %.2f%%, reached %.2f%%.%n",
                     shot.sparsityRequestedPercent(), shot.parameterReductionPercent()));
         }
+        out.append(switch (shot.transformersCompatibility()) {
+            case STANDARD -> "The pruned config is a plain Llama config.\n";
+            case HEADS_DO_NOT_DIVIDE_HIDDEN_SIZE -> String.format(Locale.ROOT, "The pruned config has %d heads, which do"
+                    + " not divide hidden_size; transformers 5.18 rejects it, transact4j loads it.%n", shot.after().heads());
+            case KEPT_ROTARY_FREQUENCIES -> "The pruned config keeps rotary frequencies (transact4j_rope: keep);"
+                    + " only transact4j rotates it correctly.\n";
+        });
         out.append('\n');
 
         // widths

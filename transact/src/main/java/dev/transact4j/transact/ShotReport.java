@@ -29,11 +29,12 @@ import java.util.Map;
  * @param stateDictParametersBefore the number of elements in the state dict before the shot
  * @param stateDictParametersAfter  the number of elements in the state dict after the shot
  * @param layers                    one entry per layer before the shot, removed layers included
+ * @param transformersCompatibility how stock transformers treats the config after the shot
  */
 public record ShotReport(int shot, AttentionPruning attention, RopeMode rope, int contextLength,
                          Double sparsityRequestedPercent, Widths requested, Widths reached, Shape before, Shape after,
                          Cost totalBefore, Cost totalAfter, long stateDictParametersBefore, long stateDictParametersAfter,
-                         List<LayerReport> layers) {
+                         List<LayerReport> layers, PrunedConfig.Compatibility transformersCompatibility) {
 
     /** The three widths pruning moves. */
     public record Widths(int attentionWidth, int intermediateSize, int layers) {
@@ -126,7 +127,7 @@ public record ShotReport(int shot, AttentionPruning attention, RopeMode rope, in
                 new Widths(plan.mhaWidthReached(), plan.mlpWidthReached(), plan.after().layers()),
                 Shape.of(configBefore), Shape.of(configAfter),
                 totalCost(statsBefore, contextLength), totalCost(statsAfter, contextLength),
-                elements(stateBefore), elements(stateAfter), layers);
+                elements(stateBefore), elements(stateAfter), layers, PrunedConfig.transformersCompatibility(configAfter));
     }
 
     /** Returns the percentage of parameters this shot removed. */

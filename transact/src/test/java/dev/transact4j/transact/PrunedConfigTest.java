@@ -138,6 +138,19 @@ class PrunedConfigTest {
     }
 
     @Test
+    void compatibilityWithTransformers() {
+        LlamaConfig threeHeads = PrunedConfig.afterPlan(fixtureConfig("mha"), TransactFixtures.run("mha_heads").shots().get(0).plan());
+        assertEquals(3, threeHeads.numAttentionHeads());
+        assertEquals(PrunedConfig.Compatibility.HEADS_DO_NOT_DIVIDE_HIDDEN_SIZE, PrunedConfig.transformersCompatibility(threeHeads));
+
+        LlamaConfig fourHeads = PrunedConfig.afterPlan(fixtureConfig("gqa"), TransactFixtures.run("gqa_groups").shots().get(0).plan());
+        assertEquals(PrunedConfig.Compatibility.STANDARD, PrunedConfig.transformersCompatibility(fourHeads));
+
+        LlamaConfig kept = PrunedConfig.afterPlan(fixtureConfig("mha"), TransactFixtures.run("mha_dim_keep").shots().get(0).plan());
+        assertEquals(PrunedConfig.Compatibility.KEPT_ROTARY_FREQUENCIES, PrunedConfig.transformersCompatibility(kept));
+    }
+
+    @Test
     void compactPicksSmallestForm() {
         assertNull(PrunedConfig.compact(8, new int[][][] {{{0, 1, 2, 3}, {0, 1, 2, 3}}}));
         RopeKeptFrequencies global = PrunedConfig.compact(8, new int[][][] {{{0, 3}, {0, 3}}, {{0, 3}, {0, 3}}});

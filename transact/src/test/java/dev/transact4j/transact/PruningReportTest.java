@@ -34,6 +34,7 @@ class PruningReportTest {
         String markdown = Files.readString(dir.resolve(PruningReport.MARKDOWN_FILE));
 
         assertContainsLine(markdown, "1 shot. Parameters 13,328 -> 7,696 (-42.26%).");
+        assertContainsLine(markdown, "The pruned config is a plain Llama config.");
         assertContainsLine(markdown, "| parameters | 13,328 | 7,696 | -42.26% |");
         assertContainsLine(markdown, "| forward FLOPs per token | 74,272 | 46,688 | -37.14% |");
         assertContainsLine(markdown, "| KV-cache bytes per token | 768 | 512 | -33.33% |");
@@ -61,6 +62,8 @@ class PruningReportTest {
                 mlp.edges()[0], mlp.edges()[20]));
         expected.append(joined(mlp.kept())).append(" | ").append(joined(mlp.removed())).append(" | 0 / 0 |");
         assertContainsLine(report.toMarkdown(), expected.toString());
+        assertContainsLine(report.toMarkdown(), "The pruned config has 3 heads, which do not divide hidden_size;"
+                + " transformers 5.18 rejects it, transact4j loads it.");
         // mha_heads keeps every MLP channel (target 40 of 40)
         assertEquals(40, Stream.of(mlp.kept()).flatMapToInt(java.util.Arrays::stream).sum());
     }
@@ -125,6 +128,9 @@ class PruningReportTest {
         assertContainsLine(markdown, String.format(Locale.ROOT, "3 shots. Parameters %,d -> %,d (%+.2f%%).", first, end,
                 100.0 * (end - first) / first));
         assertTrue(markdown.contains("## Shot 3\n"), markdown);
+        assertContainsLine(markdown, "The pruned config keeps rotary frequencies (transact4j_rope: keep); only transact4j"
+                + " rotates it correctly.");
+        assertEquals("KEPT_ROTARY_FREQUENCIES", last.get("transformersCompatibility").asText());
     }
 
     @Test
