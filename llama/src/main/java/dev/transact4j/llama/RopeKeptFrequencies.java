@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The rotary frequencies a head-dimension-pruned model keeps (TransAct's {@code rope=keep} mode),
+ * The rotary frequencies a head-dimension-pruned model keeps (the {@code rope=keep} pruning mode),
  * stored in config.json as {@code rope_kept_frequencies}.
  *
  * <p>Frequency {@code i} of the unpruned model rotates the pair of head dimensions
@@ -24,8 +24,8 @@ import java.util.List;
  *                                                                        one list per layer and kv head
  * </pre>
  *
- * <p>TransAct ranks the rotary pairs of each kv head separately, so a model pruned in
- * {@code rope=keep} mode generally needs the per-layer, per-kv-head form: entry
+ * <p>{@code rope=keep} pruning ranks the rotary pairs of each kv head separately, so its models
+ * generally need the per-layer, per-kv-head form: entry
  * {@code [layer][kvHead]} lists the pairs kv head {@code kvHead} kept, and every query head of its
  * group rotates with the same frequencies. The global and per-layer forms describe models whose kv
  * heads share their pairs. All lists have {@code head_dim / 2} entries, because {@link LlamaConfig}

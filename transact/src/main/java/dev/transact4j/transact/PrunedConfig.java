@@ -23,7 +23,7 @@ import java.util.Arrays;
  */
 public final class PrunedConfig {
 
-    /** How stock Hugging Face transformers treats a config, as far as its fields tell. */
+    /** The treatment of a config by stock Hugging Face transformers, judged from its fields. */
     public enum Compatibility {
         /** A plain Llama config: transformers builds the same model. */
         STANDARD,
