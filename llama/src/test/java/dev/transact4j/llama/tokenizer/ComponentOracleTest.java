@@ -78,6 +78,16 @@ class ComponentOracleTest {
                 for (boolean skip : new boolean[] {true, false}) {
                     assertEquals(oracle.decode(ids, skip), tokenizer.decode(ids, skip),
                             name + " decode of '" + text + "' (skip special " + skip + ")");
+                    StreamDecoder stream = tokenizer.streamDecoder(skip);
+                    StringBuilder streamed = new StringBuilder();
+                    for (int id : ids) {
+                        String piece = stream.step(id);
+                        if (piece != null) {
+                            streamed.append(piece);
+                        }
+                    }
+                    assertEquals(tokenizer.decode(ids, skip), streamed.toString(),
+                            name + " stream decode of '" + text + "' (skip special " + skip + ")");
                 }
             }
         }
