@@ -98,6 +98,8 @@ class ComponentOracleTest {
         assertVariantMatches("metaspace first", mistral, t -> {
             t.putNull("normalizer");
             t.set("pre_tokenizer", node("{'type':'Metaspace','replacement':'\u2581','prepend_scheme':'first','split':false}"));
+            t.set("decoder", node("{'type':'Sequence','decoders':[{'type':'ByteFallback'},"
+                    + "{'type':'Metaspace','replacement':'\u2581','prepend_scheme':'first','split':false}]}"));
         });
     }
 
