@@ -172,10 +172,6 @@ public final class Tokenizer {
         IntList ids = new IntList();
         IntList offsets = new IntList();
         List<String> tokens = new ArrayList<>();
-        if (addSpecialTokens) {
-            appendSpecials(postProcessor.prefixIds, postProcessor.prefixTokens, ids, offsets, tokens);
-        }
-
         // 1. added tokens matched on the input text
         for (AddedVocabulary.Split raw : rawAdded.find(text, specialTokensAsText)) {
             if (raw.token() != null) {
@@ -214,10 +210,25 @@ public final class Tokenizer {
             }
         }
 
-        if (addSpecialTokens) {
-            appendSpecials(postProcessor.suffixIds, postProcessor.suffixTokens, ids, offsets, tokens);
+        // 5. post-process: trim offsets, then add the template's tokens
+        int[] contentOffsets = offsets.toArray();
+        postProcessor.trimOffsets(tokens, 0, contentOffsets);
+        if (!addSpecialTokens) {
+            return new Encoding(ids.toArray(), tokens.toArray(new String[0]), contentOffsets);
         }
-        return new Encoding(ids.toArray(), tokens.toArray(new String[0]), offsets.toArray());
+        IntList allIds = new IntList();
+        IntList allOffsets = new IntList();
+        List<String> allTokens = new ArrayList<>(tokens.size() + 2);
+        appendSpecials(postProcessor.prefixIds, postProcessor.prefixTokens, allIds, allOffsets, allTokens);
+        int[] contentIds = ids.toArray();
+        for (int i = 0; i < contentIds.length; i++) {
+            allIds.add(contentIds[i]);
+            allOffsets.add(contentOffsets[2 * i]);
+            allOffsets.add(contentOffsets[2 * i + 1]);
+        }
+        allTokens.addAll(tokens);
+        appendSpecials(postProcessor.suffixIds, postProcessor.suffixTokens, allIds, allOffsets, allTokens);
+        return new Encoding(allIds.toArray(), allTokens.toArray(new String[0]), allOffsets.toArray());
     }
 
     private void appendWord(Segment word, IntList ids, IntList offsets, List<String> tokens) {

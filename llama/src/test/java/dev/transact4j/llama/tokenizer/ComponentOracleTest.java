@@ -144,7 +144,18 @@ class ComponentOracleTest {
         assertVariantMatches("gpt2", qwen, t -> {
             t.putNull("normalizer");
             t.set("pre_tokenizer", node("{'type':'ByteLevel','add_prefix_space':true,'trim_offsets':true,'use_regex':true}"));
+            t.set("post_processor", node("{'type':'ByteLevel','add_prefix_space':true,'trim_offsets':true,'use_regex':true}"));
         });
+    }
+
+    @Test
+    void byteLevelTrimmedOffsetsWithoutPrefixSpace() throws IOException {
+        assertVariantMatches("trim offsets", qwen, t -> t.set("post_processor", node("{'type':'Sequence','processors':["
+                + "{'type':'ByteLevel','add_prefix_space':false,'trim_offsets':true,'use_regex':true},"
+                + "{'type':'TemplateProcessing','single':[{'SpecialToken':{'id':'<|endoftext|>','type_id':0}},"
+                + "{'Sequence':{'id':'A','type_id':0}}],'pair':[{'Sequence':{'id':'A','type_id':0}},"
+                + "{'Sequence':{'id':'B','type_id':1}}],'special_tokens':{'<|endoftext|>':{'id':'<|endoftext|>',"
+                + "'ids':[151643],'tokens':['<|endoftext|>']}}}]}")));
     }
 
     @Test
