@@ -178,7 +178,8 @@ public final class Tokenizer {
                 ids.add(raw.token().id());
                 offsets.add(raw.start());
                 offsets.add(raw.end());
-                tokens.add(raw.token().content());
+                // as in Hugging Face, the token string is the matched text, stripped spaces included
+                tokens.add(text.substring(raw.start(), raw.end()));
                 continue;
             }
 
@@ -190,7 +191,7 @@ public final class Tokenizer {
                     ids.add(split.token().id());
                     offsets.add(normalized.originalStartOf(split.start(), split.end()));
                     offsets.add(normalized.originalEndOf(split.start(), split.end()));
-                    tokens.add(split.token().content());
+                    tokens.add(normalized.text.substring(split.start(), split.end()));
                     continue;
                 }
 

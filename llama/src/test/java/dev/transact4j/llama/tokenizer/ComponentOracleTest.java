@@ -74,6 +74,8 @@ class ComponentOracleTest {
                 }
                 assertEquals(oracle.offsets(text), HfOracle.codePointOffsets(tokenizer, text, tokenizer.encode(text, true)),
                         name + " offsets of '" + text + "'");
+                assertEquals(Arrays.asList(oracle.tokenizer.encode(text, true, false).getTokens()),
+                        Arrays.asList(tokenizer.encode(text, true).tokens()), name + " tokens of '" + text + "'");
                 int[] ids = tokenizer.encodeIds(text, true);
                 for (boolean skip : new boolean[] {true, false}) {
                     assertEquals(oracle.decode(ids, skip), tokenizer.decode(ids, skip),
