@@ -131,6 +131,15 @@ class ComponentOracleTest {
     }
 
     @Test
+    void unicodeNormalizationForms() throws IOException {
+        for (String form : new String[] {"NFC", "NFD", "NFKC", "NFKD"}) {
+            assertVariantMatches(form, mistral, t -> t.set("normalizer", node("{'type':'Sequence','normalizers':["
+                    + "{'type':'" + form + "'},{'type':'Prepend','prepend':'\u2581'},"
+                    + "{'type':'Replace','pattern':{'String':' '},'content':'\u2581'}]}")));
+        }
+    }
+
+    @Test
     void unknownTokensWithoutByteFallback() throws IOException {
         for (boolean fuse : new boolean[] {true, false}) {
             assertVariantMatches("unk fuse " + fuse, mistral, t -> {
