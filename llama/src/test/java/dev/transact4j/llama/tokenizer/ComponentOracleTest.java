@@ -20,9 +20,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Checks each supported component against Hugging Face by editing the real Mistral and Qwen3
- * files into variants that use it (the configurations of Llama 2, TinyLlama, GPT-2 and Llama 3,
- * and others), then comparing ids, offsets and decoded text on the hard cases.
+ * Checks each supported component against Hugging Face. Each test edits the real Mistral or Qwen3
+ * file into a variant that uses the component (as the files of Llama 2, TinyLlama, GPT-2 and
+ * Llama 3 do), then compares ids, token strings, offsets and decoded text on the hard cases.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ComponentOracleTest {
