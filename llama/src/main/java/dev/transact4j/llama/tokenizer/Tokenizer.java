@@ -30,7 +30,10 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Instances are immutable apart from an internal word cache and safe to share between threads.
  * NOTE: the {@code truncation} and {@code padding} sections of the file are ignored, so encode
- * always returns every token.
+ * always returns every token. tokenizer_config.json is not read either: the template in
+ * tokenizer.json alone decides which special tokens are added, as in the Rust library (the Python
+ * {@code transformers} wrappers can rewrite that template from {@code add_bos_token} and
+ * {@code add_eos_token}).
  */
 public final class Tokenizer {
     private final String source;
