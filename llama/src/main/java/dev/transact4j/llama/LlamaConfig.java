@@ -44,8 +44,16 @@ import java.util.UUID;
  *       config also writes {@code head_dim}, so transformers builds the same projections. NOTE:
  *       transformers 5.18 still requires hidden_size to be a multiple of num_attention_heads, so it
  *       loads a head-pruned config only when the remaining head count divides hidden_size.</li>
- *   <li>{@code rope_kept_frequencies}: see {@link RopeKeptFrequencies}.</li>
+ *   <li>{@code rope_kept_frequencies}: the rotary frequency pairs each layer and kv head kept
+ *       after head-dimension pruning in {@code rope=keep} mode; see {@link RopeKeptFrequencies}.
+ *       A config with this field also carries {@code "transact4j_rope": "keep"}
+ *       ({@link #ROPE_MARKER_FIELD}). Such a model is not a standard Llama: transformers loads the
+ *       weights, since every shape is standard, but ignores both fields and rotates every head with
+ *       the standard frequencies of the pruned head_dim, which gives wrong outputs. Only transact4j
+ *       ({@link Rotary#forHead}) rotates it as it was trained.</li>
  * </ul>
+ * A model pruned by whole heads, or by head dimensions with rebuilt frequencies
+ * ({@code rope=recompute}), has neither field and is a plain Llama config.
  *
  * <p>Both rotary layouts are read: {@code rope_theta} and {@code rope_scaling} at the top level
  * (transformers 4), or one {@code rope_parameters} object (transformers 5, which also renames
@@ -60,12 +68,21 @@ public final class LlamaConfig {
     /** The file name Hugging Face uses for a model's configuration. */
     public static final String FILE_NAME = "config.json";
 
+    /**
+     * The field that marks a model whose heads rotate with kept, non-standard frequencies; its only
+     * value is {@value #ROPE_MARKER_KEEP}. Written whenever {@code rope_kept_frequencies} is.
+     */
+    public static final String ROPE_MARKER_FIELD = "transact4j_rope";
+
+    /** The value of {@value #ROPE_MARKER_FIELD}: rotary pairs kept their original frequencies. */
+    public static final String ROPE_MARKER_KEEP = "keep";
+
     private static final String BUILT = "LlamaConfig";
     private static final Set<String> KNOWN_FIELDS = Set.of("vocab_size", "hidden_size", "intermediate_size",
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "mha_inter_size",
             "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "tie_word_embeddings",
             "attention_bias", "mlp_bias", "hidden_act", "initializer_range", "bos_token_id", "eos_token_id",
-            "pad_token_id", "torch_dtype", "rope_kept_frequencies", "rope_parameters");
+            "pad_token_id", "torch_dtype", "rope_kept_frequencies", "rope_parameters", ROPE_MARKER_FIELD);
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final int vocabSize;
@@ -238,9 +255,14 @@ public final class LlamaConfig {
             return;
         }
         RopeKeptFrequencies kept = ropeKeptFrequencies;
+        String listField = "rope_kept_frequencies." + kept.form().field();
         if (kept.isPerLayer() && kept.layerCount() != numHiddenLayers) {
-            throw new IllegalArgumentException(source + ": rope_kept_frequencies.per_layer has " + kept.layerCount()
+            throw new IllegalArgumentException(source + ": " + listField + " has " + kept.layerCount()
                     + " lists but num_hidden_layers is " + numHiddenLayers + ". Give one list per layer.");
+        }
+        if (kept.isPerHead() && kept.headCount() != numKeyValueHeads) {
+            throw new IllegalArgumentException(source + ": " + listField + " has " + kept.headCount()
+                    + " lists per layer but num_key_value_heads is " + numKeyValueHeads + ". Give one list per kv head.");
         }
         if (kept.originalHeadDim() < headDim) {
             throw new IllegalArgumentException(source + ": rope_kept_frequencies.original_head_dim "
@@ -248,12 +270,18 @@ public final class LlamaConfig {
                     + "; it must be the head_dim of the unpruned model.");
         }
         for (int layer = 0; layer < kept.layerCount(); layer++) {
-            int count = kept.forLayer(layer).length;
-            if (2 * count != headDim) {
-                String where = kept.isPerLayer() ? "per_layer[" + layer + "]" : "indices";
-                throw new IllegalArgumentException(source + ": rope_kept_frequencies." + where + " keeps " + count
-                        + " frequencies, which rotate " + (2 * count) + " dimensions, but head_dim is " + headDim
-                        + ". Keep head_dim / 2 frequencies.");
+            for (int head = 0; head < kept.headCount(); head++) {
+                int count = kept.forHead(layer, head).length;
+                if (2 * count != headDim) {
+                    String where = switch (kept.form()) {
+                        case GLOBAL -> "";
+                        case PER_LAYER -> "[" + layer + "]";
+                        case PER_LAYER_PER_HEAD -> "[" + layer + "][" + head + "]";
+                    };
+                    throw new IllegalArgumentException(source + ": " + listField + where + " keeps " + count
+                            + " frequencies, which rotate " + (2 * count) + " dimensions, but head_dim is " + headDim
+                            + ". Keep head_dim / 2 frequencies.");
+                }
             }
         }
     }
@@ -390,12 +418,33 @@ public final class LlamaConfig {
         if (f.has("rope_kept_frequencies")) {
             b.ropeKeptFrequencies = RopeKeptFrequencies.parse(f.get("rope_kept_frequencies"), source);
         }
+        readRopeMarker(f, b.ropeKeptFrequencies != null, source);
         root.fields().forEachRemaining(entry -> {
             if (!KNOWN_FIELDS.contains(entry.getKey()) && !(b.dtypeField && entry.getKey().equals("dtype"))) {
                 b.extraFields.put(entry.getKey(), entry.getValue());
             }
         });
         return new LlamaConfig(b, source);
+    }
+
+    /**
+     * Checks {@code transact4j_rope} against {@code rope_kept_frequencies}. The marker may be absent
+     * (configs written before it existed); it is written back whenever kept frequencies are present.
+     */
+    private static void readRopeMarker(ConfigFields f, boolean hasKeptFrequencies, String source) {
+        String marker = f.optionalString(ROPE_MARKER_FIELD, null);
+        if (marker == null) {
+            return;
+        }
+        if (!marker.equals(ROPE_MARKER_KEEP)) {
+            throw new IllegalArgumentException(source + ": " + ROPE_MARKER_FIELD + " is '" + marker + "' but the only"
+                    + " value is '" + ROPE_MARKER_KEEP + "'. Remove the field or set it to '" + ROPE_MARKER_KEEP + "'.");
+        }
+        if (!hasKeptFrequencies) {
+            throw new IllegalArgumentException(source + ": " + ROPE_MARKER_FIELD + " is '" + ROPE_MARKER_KEEP
+                    + "' but rope_kept_frequencies is missing, so the kept rotary frequencies are unknown. Restore "
+                    + "rope_kept_frequencies from the pruning run, or remove " + ROPE_MARKER_FIELD + ".");
+        }
     }
 
     /**
@@ -475,6 +524,7 @@ public final class LlamaConfig {
         }
         if (ropeKeptFrequencies != null) {
             fields.put("rope_kept_frequencies", ropeKeptFrequencies.toJson());
+            fields.put(ROPE_MARKER_FIELD, json.textNode(ROPE_MARKER_KEEP));
         }
 
         ObjectNode node = json.objectNode();

@@ -6,38 +6,68 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 
 /**
- * The rotary frequencies a head-dimension-pruned model keeps (TransAct's {@code rope=keep} mode),
+ * The rotary frequencies a head-dimension-pruned model keeps (the {@code rope=keep} pruning mode),
  * stored in config.json as {@code rope_kept_frequencies}.
  *
  * <p>Frequency {@code i} of the unpruned model rotates the pair of head dimensions
  * {@code (i, i + original_head_dim / 2)} with inverse frequency {@code theta^(-2i/original_head_dim)}
  * (before scaling). Pruning keeps whole pairs, so a pruned head has {@code 2 * count} dimensions and
- * every kept pair keeps its original frequency. Two JSON forms:
+ * every kept pair keeps its original frequency. Three JSON forms:
  *
  * <pre>
- * {"original_head_dim": 64, "indices": [0, 1, 5, ...]}              one list for every layer
- * {"original_head_dim": 64, "per_layer": [[0, 1, ...], [2, 3, ...]]} one list per layer
+ * {"original_head_dim": 64, "indices": [0, 1, 5, ...]}                  one list for every layer
+ * {"original_head_dim": 64, "per_layer": [[0, 1, ...], [2, 3, ...]]}     one list per layer
+ * {"original_head_dim": 64, "per_layer_per_head": [[[0, 1, ...], [1, 4, ...]], ...]}
+ *                                                                        one list per layer and kv head
  * </pre>
  *
- * <p>TransAct's default mode keeps the same number of heads and dimensions in every layer, which
- * the global form describes. The per-layer form lets each layer keep different pairs; its lists
- * must still have equal lengths while {@link LlamaConfig} has one {@code head_dim} for all layers.
- * Indices are strictly increasing, so the columns of a cos/sin table follow the original order.
+ * <p>{@code rope=keep} pruning ranks the rotary pairs of each kv head separately, so its models
+ * generally need the per-layer, per-kv-head form: entry
+ * {@code [layer][kvHead]} lists the pairs kv head {@code kvHead} kept, and every query head of its
+ * group rotates with the same frequencies. The global and per-layer forms describe models whose kv
+ * heads share their pairs. All lists have {@code head_dim / 2} entries, because {@link LlamaConfig}
+ * has one {@code head_dim} for all layers. Indices are strictly increasing, so the columns of a
+ * cos/sin table follow the original order.
+ *
+ * <p>Such a model is not a standard Llama: transformers ignores this field and would rotate every
+ * head with the standard frequencies of the pruned head_dim. {@link LlamaConfig} therefore also
+ * writes {@code "transact4j_rope": "keep"} next to it.
  */
 public final class RopeKeptFrequencies {
 
-    private final int originalHeadDim;
-    private final List<int[]> layers;
-    private final boolean perLayer;
+    /** The JSON form, which is also the granularity at which the kept pairs may differ. */
+    public enum Form {
+        /** {@code indices}: one list shared by every layer and kv head. */
+        GLOBAL("indices"),
+        /** {@code per_layer}: one list per layer, shared by the layer's kv heads. */
+        PER_LAYER("per_layer"),
+        /** {@code per_layer_per_head}: one list per layer and kv head. */
+        PER_LAYER_PER_HEAD("per_layer_per_head");
 
-    private RopeKeptFrequencies(int originalHeadDim, List<int[]> layers, boolean perLayer) {
+        private final String field;
+
+        Form(String field) {
+            this.field = field;
+        }
+
+        /** Returns the JSON field that contains the lists of this form. */
+        public String field() {
+            return field;
+        }
+    }
+
+    private final int originalHeadDim;
+    // [layer][kvHead][pair]; GLOBAL stores one layer with one head, PER_LAYER one head per layer.
+    private final int[][][] lists;
+    private final Form form;
+
+    private RopeKeptFrequencies(int originalHeadDim, int[][][] lists, Form form) {
         this.originalHeadDim = originalHeadDim;
-        this.layers = layers;
-        this.perLayer = perLayer;
+        this.lists = lists;
+        this.form = form;
     }
 
     /**
@@ -49,7 +79,7 @@ public final class RopeKeptFrequencies {
     public static RopeKeptFrequencies global(int originalHeadDim, int[] indices) {
         checkHeadDim(originalHeadDim, "rope_kept_frequencies");
         check(indices, originalHeadDim, "rope_kept_frequencies.indices");
-        return new RopeKeptFrequencies(originalHeadDim, List.of(indices.clone()), false);
+        return new RopeKeptFrequencies(originalHeadDim, new int[][][] {{indices.clone()}}, Form.GLOBAL);
     }
 
     /**
@@ -62,49 +92,108 @@ public final class RopeKeptFrequencies {
         if (indicesPerLayer.isEmpty()) {
             throw new IllegalArgumentException("rope_kept_frequencies.per_layer is empty; give one list per layer");
         }
-        List<int[]> copy = new ArrayList<>();
-        for (int layer = 0; layer < indicesPerLayer.size(); layer++) {
+        int[][][] copy = new int[indicesPerLayer.size()][][];
+        for (int layer = 0; layer < copy.length; layer++) {
             int[] indices = indicesPerLayer.get(layer);
             check(indices, originalHeadDim, "rope_kept_frequencies.per_layer[" + layer + "]");
-            copy.add(indices.clone());
+            copy[layer] = new int[][] {indices.clone()};
         }
-        return new RopeKeptFrequencies(originalHeadDim, Collections.unmodifiableList(copy), true);
+        return new RopeKeptFrequencies(originalHeadDim, copy, Form.PER_LAYER);
+    }
+
+    /**
+     * Returns kept frequency indices for each layer and kv head: {@code indices[layer][kvHead]}.
+     *
+     * @throws IllegalArgumentException as {@link #global}, for any list, when there are no layers,
+     *     or when the layers list different numbers of kv heads
+     */
+    public static RopeKeptFrequencies perLayerPerHead(int originalHeadDim, int[][][] indices) {
+        checkHeadDim(originalHeadDim, "rope_kept_frequencies");
+        String field = "rope_kept_frequencies.per_layer_per_head";
+        if (indices.length == 0) {
+            throw new IllegalArgumentException(field + " is empty; give one list of kv heads per layer");
+        }
+        int[][][] copy = new int[indices.length][][];
+        for (int layer = 0; layer < indices.length; layer++) {
+            if (indices[layer] == null || indices[layer].length == 0) {
+                throw new IllegalArgumentException(field + "[" + layer + "] is empty; give one list per kv head");
+            }
+            if (indices[layer].length != indices[0].length) {
+                throw new IllegalArgumentException(field + "[" + layer + "] has " + indices[layer].length
+                        + " kv heads but layer 0 has " + indices[0].length + "; every layer has num_key_value_heads lists");
+            }
+            copy[layer] = new int[indices[layer].length][];
+            for (int head = 0; head < indices[layer].length; head++) {
+                check(indices[layer][head], originalHeadDim, field + "[" + layer + "][" + head + "]");
+                copy[layer][head] = indices[layer][head].clone();
+            }
+        }
+        return new RopeKeptFrequencies(originalHeadDim, copy, Form.PER_LAYER_PER_HEAD);
     }
 
     static RopeKeptFrequencies parse(JsonNode node, String source) {
         String field = "rope_kept_frequencies";
         if (!node.isObject()) {
             throw new IllegalArgumentException(source + ": field '" + field + "' must be an object with "
-                    + "'original_head_dim' and 'indices' or 'per_layer', found " + node + ".");
+                    + "'original_head_dim' and one of 'indices', 'per_layer' or 'per_layer_per_head', found " + node + ".");
         }
         ConfigFields fields = new ConfigFields((ObjectNode) node, source, field + ".");
         int originalHeadDim = fields.requireInt("original_head_dim",
                 "Give the head_dim of the unpruned model, from which the kept frequencies are indexed.");
-        boolean hasGlobal = fields.has("indices");
-        boolean hasPerLayer = fields.has("per_layer");
-        if (hasGlobal == hasPerLayer) {
+        List<Form> present = new ArrayList<>();
+        for (Form form : Form.values()) {
+            if (fields.has(form.field())) {
+                present.add(form);
+            }
+        }
+        if (present.size() != 1) {
             throw new IllegalArgumentException(source + ": field '" + field + "' must contain exactly one of "
-                    + "'indices' (one list for all layers) and 'per_layer' (a list per layer).");
+                    + "'indices' (one list for all layers), 'per_layer' (a list per layer) and 'per_layer_per_head' "
+                    + "(a list per layer and kv head), found " + (present.isEmpty() ? "none" : present.size()) + ".");
         }
         try {
-            if (hasGlobal) {
-                return global(originalHeadDim, readIndices(fields.get("indices"), fields, "indices"));
-            }
-            JsonNode lists = fields.get("per_layer");
-            if (!lists.isArray()) {
-                throw fields.wrongType("per_layer", "a list of lists of integers", lists);
-            }
-            List<int[]> layers = new ArrayList<>();
-            for (int layer = 0; layer < lists.size(); layer++) {
-                layers.add(readIndices(lists.get(layer), fields, "per_layer[" + layer + "]"));
-            }
-            return perLayer(originalHeadDim, layers);
+            return switch (present.get(0)) {
+                case GLOBAL -> global(originalHeadDim, readIndices(fields.get("indices"), fields, "indices"));
+                case PER_LAYER -> {
+                    JsonNode lists = requireArray(fields, "per_layer", "a list of lists of integers");
+                    List<int[]> layers = new ArrayList<>();
+                    for (int layer = 0; layer < lists.size(); layer++) {
+                        layers.add(readIndices(lists.get(layer), fields, "per_layer[" + layer + "]"));
+                    }
+                    yield perLayer(originalHeadDim, layers);
+                }
+                case PER_LAYER_PER_HEAD -> {
+                    String name = "per_layer_per_head";
+                    JsonNode layers = requireArray(fields, name, "a list (per layer) of lists (per kv head) of integers");
+                    int[][][] indices = new int[layers.size()][][];
+                    for (int layer = 0; layer < indices.length; layer++) {
+                        JsonNode heads = layers.get(layer);
+                        if (!heads.isArray()) {
+                            throw fields.wrongType(name + "[" + layer + "]", "a list (per kv head) of lists of integers", heads);
+                        }
+                        indices[layer] = new int[heads.size()][];
+                        for (int head = 0; head < heads.size(); head++) {
+                            indices[layer][head] = readIndices(heads.get(head), fields,
+                                    name + "[" + layer + "][" + head + "]");
+                        }
+                    }
+                    yield perLayerPerHead(originalHeadDim, indices);
+                }
+            };
         } catch (IllegalArgumentException e) {
             if (e.getMessage().startsWith(source)) {
                 throw e;
             }
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    private static JsonNode requireArray(ConfigFields fields, String name, String expected) {
+        JsonNode node = fields.get(name);
+        if (!node.isArray()) {
+            throw fields.wrongType(name, expected, node);
+        }
+        return node;
     }
 
     private static int[] readIndices(JsonNode node, ConfigFields fields, String name) {
@@ -130,6 +219,9 @@ public final class RopeKeptFrequencies {
     }
 
     private static void check(int[] indices, int originalHeadDim, String field) {
+        if (indices == null) {
+            throw new IllegalArgumentException(field + " is missing; give the kept rotary frequency indices");
+        }
         if (indices.length == 0) {
             throw new IllegalArgumentException(field + " is empty; keep at least one rotary frequency");
         }
@@ -151,41 +243,90 @@ public final class RopeKeptFrequencies {
         return originalHeadDim;
     }
 
-    /** Returns whether each layer has its own list. */
+    /** Returns the JSON form, which tells at which granularity the kept pairs may differ. */
+    public Form form() {
+        return form;
+    }
+
+    /** Returns whether each layer has its own list or lists ({@link Form#PER_LAYER} or {@link Form#PER_LAYER_PER_HEAD}). */
     public boolean isPerLayer() {
-        return perLayer;
+        return form != Form.GLOBAL;
     }
 
-    /** Returns the number of per-layer lists, or 1 for the global form. */
+    /** Returns whether each kv head has its own list ({@link Form#PER_LAYER_PER_HEAD}). */
+    public boolean isPerHead() {
+        return form == Form.PER_LAYER_PER_HEAD;
+    }
+
+    /** Returns the number of layers listed, or 1 for the global form. */
     public int layerCount() {
-        return layers.size();
+        return lists.length;
     }
 
-    /** Returns a copy of the kept indices of {@code layer} (0-based); the global form ignores the layer. */
+    /** Returns the number of kv heads listed per layer, or 1 unless the form is per head. */
+    public int headCount() {
+        return lists[0].length;
+    }
+
+    /**
+     * Returns a copy of the kept indices of {@code layer} (0-based); the global form ignores the layer.
+     *
+     * @throws IllegalStateException for the per-head form, whose kv heads may differ; use {@link #forHead}
+     * @throws IndexOutOfBoundsException when a per-layer form has no such layer
+     */
     public int[] forLayer(int layer) {
-        if (!perLayer) {
-            return layers.get(0).clone();
+        if (form == Form.PER_LAYER_PER_HEAD) {
+            throw new IllegalStateException("rope_kept_frequencies lists the kept pairs per kv head; call forHead(layer, kvHead)");
         }
-        if (layer < 0 || layer >= layers.size()) {
-            throw new IndexOutOfBoundsException("layer " + layer + " out of range [0, " + layers.size() + ")");
+        return forHead(layer, 0);
+    }
+
+    /**
+     * Returns a copy of the kept indices of kv head {@code kvHead} in {@code layer} (both 0-based).
+     * The global form ignores both arguments and the per-layer form ignores {@code kvHead}, because
+     * their lists are shared.
+     *
+     * @throws IndexOutOfBoundsException when the form lists separate layers or heads and there is no such one
+     */
+    public int[] forHead(int layer, int kvHead) {
+        int layerRow = form == Form.GLOBAL ? 0 : layer;
+        int headRow = form == Form.PER_LAYER_PER_HEAD ? kvHead : 0;
+        if (layerRow < 0 || layerRow >= lists.length) {
+            throw new IndexOutOfBoundsException("rope_kept_frequencies: layer " + layer + " out of range [0, "
+                    + lists.length + ")");
         }
-        return layers.get(layer).clone();
+        if (headRow < 0 || headRow >= lists[layerRow].length) {
+            throw new IndexOutOfBoundsException("rope_kept_frequencies: kv head " + kvHead + " out of range [0, "
+                    + lists[layerRow].length + ")");
+        }
+        return lists[layerRow][headRow].clone();
     }
 
     JsonNode toJson() {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         node.put("original_head_dim", originalHeadDim);
-        if (perLayer) {
-            ArrayNode lists = node.putArray("per_layer");
-            for (int[] indices : layers) {
-                ArrayNode list = lists.addArray();
-                Arrays.stream(indices).forEach(list::add);
+        ArrayNode out = node.putArray(form.field());
+        switch (form) {
+            case GLOBAL -> addList(out, lists[0][0]);
+            case PER_LAYER -> {
+                for (int[][] layer : lists) {
+                    addList(out.addArray(), layer[0]);
+                }
             }
-        } else {
-            ArrayNode list = node.putArray("indices");
-            Arrays.stream(layers.get(0)).forEach(list::add);
+            case PER_LAYER_PER_HEAD -> {
+                for (int[][] layer : lists) {
+                    ArrayNode heads = out.addArray();
+                    for (int[] head : layer) {
+                        addList(heads.addArray(), head);
+                    }
+                }
+            }
         }
         return node;
+    }
+
+    private static void addList(ArrayNode target, int[] indices) {
+        Arrays.stream(indices).forEach(target::add);
     }
 
     @Override

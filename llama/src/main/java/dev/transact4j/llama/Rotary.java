@@ -32,7 +32,9 @@ import java.util.Arrays;
  * {@code j + width/2} rotate together by angle {@code position * inv[j]}, so column {@code j} and
  * column {@code j + width/2} hold the same value. With kept frequencies ({@code rope=keep} pruning)
  * the table has {@code 2 * kept.length} columns and kept pair {@code j} rotates by
- * {@code inv[kept[j]]} of the unpruned model.
+ * {@code inv[kept[j]]} of the unpruned model. When the kept pairs differ per kv head
+ * ({@link RopeKeptFrequencies.Form#PER_LAYER_PER_HEAD}), build one table per kv head with
+ * {@link #forHead}.
  */
 public final class Rotary {
 
@@ -72,17 +74,47 @@ public final class Rotary {
      * Transformers recomputes its frequencies from the longest length seen so far during generation,
      * so pass the total length (prompt plus generated tokens).
      *
-     * @throws IllegalArgumentException when layer or sequenceLength is out of range
+     * @throws IllegalArgumentException when layer or sequenceLength is out of range, or when the
+     *     config keeps different frequencies per kv head, which needs {@link #forHead}
      */
     public static Rotary forLayer(LlamaConfig config, int layer, int sequenceLength) {
+        RopeKeptFrequencies kept = config.ropeKeptFrequencies();
+        if (kept != null && kept.isPerHead()) {
+            throw new IllegalArgumentException("Rotary: the config keeps different rotary frequencies per kv head "
+                    + "(rope_kept_frequencies.per_layer_per_head); build one table per kv head with Rotary.forHead");
+        }
+        return forHead(config, layer, 0, sequenceLength);
+    }
+
+    /**
+     * Returns the rotary embedding of kv head {@code kvHead} in {@code layer} (both 0-based) at the
+     * default sequence length. The query heads of the kv head's group use the same embedding.
+     */
+    public static Rotary forHead(LlamaConfig config, int layer, int kvHead) {
+        return forHead(config, layer, kvHead, config.maxPositionEmbeddings());
+    }
+
+    /**
+     * Returns the rotary embedding of kv head {@code kvHead} in {@code layer} for a sequence of
+     * {@code sequenceLength} tokens. With kept frequencies, pair {@code j} of the head rotates with
+     * the unpruned model's frequency {@code kept[j]}; otherwise every head of every layer rotates
+     * alike and the result equals {@link #forLayer}.
+     *
+     * @throws IllegalArgumentException when layer, kvHead or sequenceLength is out of range
+     */
+    public static Rotary forHead(LlamaConfig config, int layer, int kvHead, int sequenceLength) {
         if (layer < 0 || layer >= config.numHiddenLayers()) {
             throw new IllegalArgumentException("Rotary: layer " + layer + " out of range [0, " + config.numHiddenLayers() + ")");
+        }
+        if (kvHead < 0 || kvHead >= config.numKeyValueHeads()) {
+            throw new IllegalArgumentException("Rotary: kv head " + kvHead + " out of range [0, "
+                    + config.numKeyValueHeads() + ")");
         }
         double[] all = inverseFrequencies(config, sequenceLength);
         RopeKeptFrequencies kept = config.ropeKeptFrequencies();
         double[] selected = all;
         if (kept != null) {
-            int[] indices = kept.forLayer(layer);
+            int[] indices = kept.forHead(layer, kvHead);
             selected = new double[indices.length];
             for (int j = 0; j < indices.length; j++) {
                 selected[j] = all[indices[j]];

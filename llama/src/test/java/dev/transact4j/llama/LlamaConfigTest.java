@@ -296,6 +296,89 @@ class LlamaConfigTest {
     }
 
     @Test
+    void perHeadKeptFrequenciesRoundTrip() throws IOException {
+        // tiny: 4 layers, 8 heads; grouped as 4 kv heads of head_dim 4 (2 kept pairs of the original 16)
+        int[][][] indices = new int[4][4][];
+        for (int layer = 0; layer < 4; layer++) {
+            for (int head = 0; head < 4; head++) {
+                indices[layer][head] = new int[] {layer + head, 15 - head};
+            }
+        }
+        LlamaConfig c = LlamaConfig.tiny().toBuilder().numAttentionHeads(8).numKeyValueHeads(4).headDim(4)
+                .mhaInterSize(32).ropeKeptFrequencies(RopeKeptFrequencies.perLayerPerHead(32, indices)).build();
+
+        Path file = c.save(dir.resolve("per-head"));
+        ObjectNode written = (ObjectNode) MAPPER.readTree(Files.readString(file));
+        assertEquals("keep", written.get("transact4j_rope").asText());
+        assertEquals("[[2,15],[3,14],[4,13],[5,12]]",
+                written.get("rope_kept_frequencies").get("per_layer_per_head").get(2).toString());
+        LlamaConfig loaded = LlamaConfig.load(file);
+        assertEquals(c, loaded);
+        RopeKeptFrequencies kept = loaded.ropeKeptFrequencies();
+        assertEquals(RopeKeptFrequencies.Form.PER_LAYER_PER_HEAD, kept.form());
+        assertTrue(kept.isPerHead());
+        assertArrayEquals(new int[] {4, 13}, kept.forHead(2, 2));
+        assertArrayEquals(new int[] {0, 15}, kept.forHead(0, 0));
+        assertThrows(IllegalStateException.class, () -> kept.forLayer(0));
+    }
+
+    @Test
+    void sharedFormsAnswerEveryHead() {
+        RopeKeptFrequencies global = RopeKeptFrequencies.global(16, new int[] {1, 6});
+        RopeKeptFrequencies perLayer = RopeKeptFrequencies.perLayer(16, List.of(new int[] {0, 2}, new int[] {3, 7}));
+
+        assertArrayEquals(new int[] {1, 6}, global.forHead(5, 3));
+        assertArrayEquals(new int[] {3, 7}, perLayer.forHead(1, 9));
+        assertEquals(RopeKeptFrequencies.Form.GLOBAL, global.form());
+        assertFalse(perLayer.isPerHead());
+        assertThrows(IndexOutOfBoundsException.class, () -> perLayer.forHead(2, 0));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RopeKeptFrequencies.perLayerPerHead(16, new int[][][] {{{0, 1}, null}}));
+        assertEquals("rope_kept_frequencies.per_layer_per_head[0][1] is missing; give the kept rotary frequency indices",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> RopeKeptFrequencies.perLayerPerHead(16, new int[][][] {{{0, 1}}, {{0, 1}, {2, 3}}}));
+        assertEquals("rope_kept_frequencies.per_layer_per_head[1] has 2 kv heads but layer 0 has 1; every layer has"
+                + " num_key_value_heads lists", e.getMessage());
+    }
+
+    @Test
+    void badPerHeadFrequenciesAreRejected() throws IOException {
+        String m = failure("per-head-count", json -> {
+            var layers = json.putObject("rope_kept_frequencies").put("original_head_dim", 64).putArray("per_layer_per_head");
+            for (int layer = 0; layer < 22; layer++) {
+                var heads = layers.addArray();
+                heads.addArray().add(0).add(1);
+            }
+        });
+        assertContains(m, "rope_kept_frequencies.per_layer_per_head has 1 lists per layer but num_key_value_heads is 4");
+
+        m = failure("per-head-order", json -> json.putObject("rope_kept_frequencies").put("original_head_dim", 64)
+                .putArray("per_layer_per_head").addArray().addArray().add(3).add(2));
+        assertContains(m, "rope_kept_frequencies.per_layer_per_head[0][0] must be strictly increasing, found 3 then 2");
+
+        m = failure("two-forms", json -> {
+            ObjectNode kept = json.putObject("rope_kept_frequencies").put("original_head_dim", 64);
+            kept.putArray("indices").add(0);
+            kept.putArray("per_layer_per_head");
+        });
+        assertContains(m, "must contain exactly one of", "found 2");
+    }
+
+    @Test
+    void ropeMarkerIsChecked() throws IOException {
+        String m = failure("marker-alone", json -> json.put("transact4j_rope", "keep"));
+        assertContains(m, "transact4j_rope is 'keep' but rope_kept_frequencies is missing");
+
+        m = failure("marker-value", json -> json.put("transact4j_rope", "recompute"));
+        assertContains(m, "transact4j_rope is 'recompute' but the only value is 'keep'");
+
+        LlamaConfig plain = LlamaConfig.tiny();
+        assertFalse(plain.toJson().has("transact4j_rope"), "a standard config carries no marker");
+    }
+
+    @Test
     void builderTokenIdForms() {
         LlamaConfig c = LlamaConfig.tiny().toBuilder().bosTokenIds(5).eosTokenIds(6, 7).padTokenId(0).build();
         ObjectNode json = c.toJson();

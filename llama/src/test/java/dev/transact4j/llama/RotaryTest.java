@@ -184,6 +184,38 @@ class RotaryTest {
     }
 
     @Test
+    void perHeadKeptFrequenciesDiffer() {
+        // tiny has 4 layers; keep 2 kv heads of 4 dims, each kv head with its own pairs of the original 16
+        int[][][] indices = {
+            {{0, 1}, {2, 9}}, {{5, 15}, {0, 3}}, {{2, 3}, {4, 5}}, {{0, 9}, {1, 14}},
+        };
+        LlamaConfig config = LlamaConfig.tiny().toBuilder().numAttentionHeads(4).numKeyValueHeads(2).headDim(4)
+                .ropeKeptFrequencies(RopeKeptFrequencies.perLayerPerHead(32, indices)).build();
+        double[] all = Rotary.inverseFrequencies(config, 1);
+        Rotary.Table full = Rotary.forLayer(LlamaConfig.tiny(), 0).table(0, 17);
+
+        assertArrayEquals(new double[] {all[0], all[3]}, Rotary.forHead(config, 1, 1).inverseFrequencies());
+        assertArrayEquals(new double[] {all[1], all[14]}, Rotary.forHead(config, 3, 1).inverseFrequencies());
+        Rotary.Table head = Rotary.forHead(config, 1, 0).table(0, 17);
+        for (int row = 0; row < 17; row++) {
+            assertEquals(full.cos(row, 5), head.cos(row, 0), "cos row " + row);
+            assertEquals(full.sin(row, 15), head.sin(row, 1), "sin row " + row);
+            assertEquals(full.sin(row, 16 + 15), head.sin(row, 3), "second half row " + row);
+        }
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Rotary.forLayer(config, 0));
+        assertTrue(e.getMessage().contains("build one table per kv head with Rotary.forHead"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Rotary.forHead(config, 0, 2));
+        assertEquals("Rotary: kv head 2 out of range [0, 2)", e.getMessage());
+    }
+
+    @Test
+    void forHeadEqualsForLayerWithoutKeptFrequencies() {
+        LlamaConfig config = LlamaConfig.small();
+        assertArrayEquals(Rotary.forLayer(config, 3).inverseFrequencies(), Rotary.forHead(config, 3, 7).inverseFrequencies());
+    }
+
+    @Test
     void tableOffsetMatchesRowsFromZero() {
         Rotary rotary = Rotary.forLayer(LlamaConfig.small(), 0);
         Rotary.Table whole = rotary.table(0, 33);

@@ -61,6 +61,10 @@ public final class KeepPlanner {
             for (int layer = 0; layer < layerCount; layer++) {
                 frequencies[layer] = layers.get(layer).frequencies();
             }
+            // a standard model that kept every pair in order is still standard (ModelDims: null)
+            if (dims.keptFrequencies() == null && headDim == dims.headDim() && allIdentity(frequencies)) {
+                frequencies = null;
+            }
         }
         ModelDims after = new ModelDims(dims.hiddenSize(), heads, kvHeads, headDim, heads * headDim,
                 target.nextMlpDim(), layerCount, frequencies);
@@ -231,6 +235,19 @@ public final class KeepPlanner {
         }
         Arrays.sort(top);
         return top;
+    }
+
+    private static boolean allIdentity(int[][][] frequencies) {
+        for (int[][] layer : frequencies) {
+            for (int[] head : layer) {
+                for (int j = 0; j < head.length; j++) {
+                    if (head[j] != j) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     private static int[] identity(int n) {

@@ -1,5 +1,7 @@
 package dev.transact4j.transact;
 
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.RopeKeptFrequencies;
 import java.util.Arrays;
 
 /**
@@ -52,6 +54,27 @@ public record ModelDims(int hiddenSize, int heads, int kvHeads, int headDim, int
     /** Returns the dimensions of a model with standard rotary frequencies. */
     public static ModelDims of(int hiddenSize, int heads, int kvHeads, int headDim, int intermediateSize, int layers) {
         return new ModelDims(hiddenSize, heads, kvHeads, headDim, heads * headDim, intermediateSize, layers, null);
+    }
+
+    /**
+     * Returns the dimensions of the model {@code config} describes. Kept rotary frequencies, in any
+     * of the config's forms, are expanded to one row per layer and kv head.
+     */
+    public static ModelDims from(LlamaConfig config) {
+        int layers = config.numHiddenLayers();
+        int kvHeads = config.numKeyValueHeads();
+        RopeKeptFrequencies kept = config.ropeKeptFrequencies();
+        int[][][] frequencies = null;
+        if (kept != null) {
+            frequencies = new int[layers][kvHeads][];
+            for (int layer = 0; layer < layers; layer++) {
+                for (int head = 0; head < kvHeads; head++) {
+                    frequencies[layer][head] = kept.forHead(layer, head);
+                }
+            }
+        }
+        return new ModelDims(config.hiddenSize(), config.numAttentionHeads(), kvHeads, config.headDim(),
+                config.attentionWidth(), config.intermediateSize(), layers, frequencies);
     }
 
     /** Returns the number of query heads that share one kv head. */

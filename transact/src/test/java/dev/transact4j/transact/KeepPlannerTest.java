@@ -67,6 +67,22 @@ class KeepPlannerTest {
     }
 
     @Test
+    void keepingEveryPairStaysStandard() {
+        // rope=keep at the full head_dim of a standard model: the identity pairs are the standard rotary
+        KeepPlan plan = TransactFixtures.run("gqa_dim_keep_shots").shots().get(0).plan();
+        assertNull(plan.before().keptFrequencies());
+        assertEquals(6, plan.after().headDim());
+        assertNull(plan.after().keptFrequencies());
+        assertArrayEquals(new int[] {0, 1, 2}, plan.layers().get(2).frequencies()[1]);
+
+        // one pair fewer is no longer standard
+        KeepPlan second = TransactFixtures.run("gqa_dim_keep_shots").shots().get(1).plan();
+        assertEquals(4, second.after().headDim());
+        assertEquals(2, second.after().frequencies(0, 0).length);
+        assertTrue(second.after().keptFrequencies() != null);
+    }
+
+    @Test
     void groupedQueryKeepsWholeGroups() {
         KeepPlan plan = TransactFixtures.run("gqa_groups").shots().get(0).plan();
         assertEquals(2, plan.after().groupSize());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.RopeKeptFrequencies;
 import org.junit.jupiter.api.Test;
 
 class ModelDimsTest {
@@ -20,6 +22,22 @@ class ModelDimsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ModelDims(16, 4, 2, 8, 30, 40, 2, null));
         assertEquals("ModelDims: mha_inter_size 30 differs from num_attention_heads * head_dim = 4 * 8", e.getMessage());
+    }
+
+    @Test
+    void fromConfigExpandsKeptFrequencies() {
+        // tiny: 4 layers; pruned to 8 heads over 4 kv heads of head_dim 4, one kept list for all layers
+        LlamaConfig config = LlamaConfig.tiny().toBuilder().numKeyValueHeads(4).headDim(4)
+                .ropeKeptFrequencies(RopeKeptFrequencies.global(32, new int[] {3, 11})).build();
+        ModelDims dims = ModelDims.from(config);
+
+        int[][][] expanded = new int[4][4][];
+        for (int[][] layer : expanded) {
+            java.util.Arrays.fill(layer, new int[] {3, 11});
+        }
+        assertEquals(new ModelDims(256, 8, 4, 4, 32, 688, 4, expanded), dims);
+        assertArrayEquals(new int[] {3, 11}, dims.frequencies(3, 2));
+        assertEquals(ModelDims.of(256, 8, 8, 32, 688, 4), ModelDims.from(LlamaConfig.tiny()));
     }
 
     @Test
