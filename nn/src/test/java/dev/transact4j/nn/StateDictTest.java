@@ -70,6 +70,21 @@ class StateDictTest {
     }
 
     @Test
+    void tiedWeightLoadsFromEitherName() {
+        TinyModels.LanguageModel source = model(6);
+        Map<String, Tensor> state = new LinkedHashMap<>(source.stateDict());
+        state.remove("lm_head.weight");
+        TinyModels.LanguageModel tied = model(7);
+        tied.lmHead.tieWeight(tied.model.embedTokens.weight());
+        assertEquals(List.of(), tied.loadStateDict(state, true).missingKeys());
+        assertArrayEquals(source.model.embedTokens.weight().data(), tied.lmHead.weight().data());
+
+        TinyModels.LanguageModel untied = model(8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> untied.loadStateDict(state, true));
+        assertTrue(e.getMessage().contains("1 missing keys:\n    lm_head.weight"), e.getMessage());
+    }
+
+    @Test
     void float32RoundTripIsBitwise() throws IOException {
         TinyModels.LanguageModel saved = model(3);
         Path file = dir.resolve("model.safetensors");
