@@ -35,7 +35,7 @@ class StateDictTest {
         Map<String, Tensor> state = new LinkedHashMap<>(model(2).stateDict());
         state.remove("model.norm.weight");
         state.remove("model.layers.1.mlp.up_proj.weight");
-        state.put("model.layers.0.self_attn.q_proj.weight", Tensor.zeros(15, 15));
+        state.put("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.zeros(8));
         state.put("lm_head.bias", Tensor.zeros(17));
         state.put("model.layers.0.mlp.gate_proj.weight", Tensor.zeros(32, 15));
         float[] before = lm.model.layers.get(0).mlp.downProj().weight().data().clone();
@@ -43,7 +43,7 @@ class StateDictTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lm.loadStateDict(state, true));
         String message = e.getMessage();
         for (String expected : List.of("2 missing keys", "model.norm.weight", "model.layers.1.mlp.up_proj.weight",
-                "2 unexpected keys", "model.layers.0.self_attn.q_proj.weight", "lm_head.bias",
+                "2 unexpected keys", "model.layers.0.self_attn.rotary_emb.inv_freq", "lm_head.bias",
                 "1 shape mismatches", "model.layers.0.mlp.gate_proj.weight: checkpoint [32, 15], model [33, 15]")) {
             assertTrue(message.contains(expected), "message lacks '" + expected + "':\n" + message);
         }
@@ -67,6 +67,21 @@ class StateDictTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lm.loadStateDict(state, false));
         assertTrue(e.getMessage().contains("lm_head.weight: checkpoint [3, 3], model [17, 15]"), e.getMessage());
         assertTrue(!e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void tiedWeightLoadsFromEitherName() {
+        TinyModels.LanguageModel source = model(6);
+        Map<String, Tensor> state = new LinkedHashMap<>(source.stateDict());
+        state.remove("lm_head.weight");
+        TinyModels.LanguageModel tied = model(7);
+        tied.lmHead.tieWeight(tied.model.embedTokens.weight());
+        assertEquals(List.of(), tied.loadStateDict(state, true).missingKeys());
+        assertArrayEquals(source.model.embedTokens.weight().data(), tied.lmHead.weight().data());
+
+        TinyModels.LanguageModel untied = model(8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> untied.loadStateDict(state, true));
+        assertTrue(e.getMessage().contains("1 missing keys:\n    lm_head.weight"), e.getMessage());
     }
 
     @Test

@@ -46,6 +46,15 @@ class FunctionalTest {
     }
 
     @Test
+    void linearOnVector() {
+        Rng rng = new Rng(20);
+        assertFusedMatchesComposition("linear on a 1-D input",
+                in -> Functional.linear(in[0], in[1], in[2]),
+                in -> in[1].matmul(in[0]).add(in[2]), 1e-5, 1e-5,
+                Tensor.randn(rng, 33), Tensor.randn(rng, 3, 33), Tensor.randn(rng, 3));
+    }
+
+    @Test
     void linearGradient() {
         Rng rng = new Rng(3);
         GradCheck.standard().check("linear", in -> Functional.linear(in[0], in[1], in[2]),
@@ -183,6 +192,15 @@ class FunctionalTest {
         Tensor[] tables = ropeTables(6, 6);
         GradCheck.standard().check("rope", in -> Functional.rope(in[0], tables[0], tables[1], 1),
                 Tensor.randn(rng, 1, 2, 4, 6));
+    }
+
+    @Test
+    void ropeRejectsPositionIdsOfWrongLength() {
+        Tensor[] tables = ropeTables(4, 4);
+        assertThrows(IllegalArgumentException.class,
+                () -> Functional.rope(Tensor.zeros(1, 1, 3, 4), tables[0], tables[1], new int[] {0, 1}));
+        assertThrows(IllegalArgumentException.class,
+                () -> Functional.rope(Tensor.zeros(1, 1, 2, 4), tables[0], tables[1], new int[] {0, 4}));
     }
 
     @Test
