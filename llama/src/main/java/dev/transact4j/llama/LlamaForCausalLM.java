@@ -12,7 +12,7 @@ import dev.transact4j.tensor.fused.CrossEntropy;
  * Hugging Face's {@code LlamaForCausalLM}: token embedding, decoder layers, final RMSNorm and the
  * output projection {@code lm_head}, which is the embedding matrix itself when the embeddings are
  * tied. It is an nn {@link Module} whose parameter names are those of a Hugging Face checkpoint,
- * such as {@code model.layers.0.self_attn.q_proj.weight} (see {@link LlamaParameters}).
+ * such as {@code model.layers.0.self_attn.q_proj.weight}; {@code checkpoint.LlamaWeights} lists them all.
  *
  * <p>Dimensions: {@code B} batch, {@code T} time, {@code V} vocab_size, {@code C} hidden_size.
  * Token ids and labels are row-major {@code [B, T]} int arrays.

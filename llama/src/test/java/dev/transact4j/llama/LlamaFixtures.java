@@ -1,5 +1,6 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.tensor.testing.Fixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;

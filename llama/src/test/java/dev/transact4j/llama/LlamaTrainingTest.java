@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.llama.checkpoint.LlamaWeights;
 import dev.transact4j.nn.Parameter;
 import dev.transact4j.tensor.testing.Fixture;
 import java.util.Arrays;
@@ -105,7 +106,7 @@ class LlamaTrainingTest {
             String name = entry.getKey();
             float[] values = entry.getValue().data();
             assertEquals(Arrays.toString(values), Arrays.toString(b.namedParameters().get(name).data()), name + " seeded");
-            if (name.endsWith("layernorm.weight") || name.equals(LlamaParameters.FINAL_NORM)) {
+            if (name.endsWith("layernorm.weight") || name.equals("model.norm.weight")) {
                 assertTrue(allEqual(values, 1f), name + " is ones");
             } else if (name.endsWith(".bias")) {
                 assertTrue(allEqual(values, 0f), name + " is zeros");
@@ -126,7 +127,7 @@ class LlamaTrainingTest {
         assertSame(model.model().embedTokens().weight(), model.lmHead().weight(), "shared parameter");
         Map<String, Integer> counts = new HashMap<>();
         model.namedParameters().keySet().forEach(name -> counts.merge(name, 1, Integer::sum));
-        assertTrue(!counts.containsKey(LlamaParameters.LM_HEAD), "lm_head listed: " + counts.keySet());
+        assertTrue(!counts.containsKey(LlamaWeights.LM_HEAD), "lm_head listed: " + counts.keySet());
     }
 
     private static boolean allEqual(float[] values, float expected) {
