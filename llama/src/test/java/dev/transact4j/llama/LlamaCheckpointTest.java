@@ -30,7 +30,7 @@ class LlamaCheckpointTest {
     Path temp;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"mha", "tied", "bias", "head_dim", "bf16"})
+    @ValueSource(strings = {"mha", "tied", "bias", "head_dim", "bf16", "rope_keep"})
     void float32RoundTripIsBitwise(String name) throws IOException {
         LlamaCheckpoint.Loaded original = LlamaFixtures.load(name);
         Path out = LlamaCheckpoint.save(original.model(), temp.resolve("out"), DType.F32, original.checkpoint());
