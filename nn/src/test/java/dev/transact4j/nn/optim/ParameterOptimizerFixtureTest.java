@@ -45,7 +45,8 @@ class ParameterOptimizerFixtureTest {
                 assertEquals(expectedNorm, optimizer.clipGradNorm(clip), 1e-6 * expectedNorm, run + " norm at step " + step);
             }
             double lr = optimizer.step(schedule, baseLr);
-            assertEquals(FIXTURE.get(run + "/lr").values()[step], lr, 1e-15 + 1e-12 * Math.abs(lr), run + " lr at step " + step);
+            assertEquals(FIXTURE.get(run + "/lr").values()[step], lr, 1e-15 + 1e-12 * Math.abs(lr),
+                    run + " lr at step " + step);
             for (int i = 0; i < 2; i++) {
                 Parameter p = params.get("p" + i);
                 int n = p.numel();
