@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.inference.GenerationResult.StopReason;
 import dev.transact4j.llama.tokenizer.Tokenizer;
@@ -219,6 +220,29 @@ class GeneratorTest {
         assertTrue(result.generationTokensPerSecond() > 0, result.summary());
         assertTrue(result.summary().startsWith("prompt: 2 tokens, "), result.summary());
         assertTrue(result.summary().contains("generation: 4 tokens"), result.summary());
+    }
+
+    @Test
+    void generationConfigSetsOptions() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        GenerationOptions sampled = GenerationOptions.fromGenerationConfig(json.readTree(
+                "{\"do_sample\": true, \"temperature\": 0.6, \"top_p\": 0.9, \"eos_token_id\": [2, 32000],"
+                        + " \"max_new_tokens\": 7}"), 100, 5);
+        assertEquals(new SamplingOptions(0.6f, 50, 0.9, 0.0, 1f, 5), sampled.sampling());
+        assertEquals(7, sampled.maxNewTokens());
+        assertArrayEquals(new int[] {2, 32000}, sampled.stopIds());
+
+        GenerationOptions greedy = GenerationOptions.fromGenerationConfig(json.readTree(
+                "{\"temperature\": 0.6, \"repetition_penalty\": 1.1, \"eos_token_id\": 2}"), 100, 5);
+        assertTrue(greedy.sampling().isGreedy(), "do_sample defaults to false");
+        assertEquals(1.1f, greedy.sampling().repetitionPenalty());
+        assertEquals(100, greedy.maxNewTokens());
+        assertArrayEquals(new int[] {2}, greedy.stopIds());
+
+        assertTrue(GenerationOptions.fromGenerationConfig(null, 10, 1).sampling().isGreedy());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GenerationOptions.fromGenerationConfig(json.readTree("{\"top_k\": \"many\"}"), 10, 1));
+        assertTrue(e.getMessage().contains("top_k is \"many\" but must be a number"), e.getMessage());
     }
 
     @Test
