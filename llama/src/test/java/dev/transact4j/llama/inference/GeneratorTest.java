@@ -185,6 +185,15 @@ class GeneratorTest {
     }
 
     @Test
+    void hugeTokenLimitIsBoundedByCache() {
+        Generator generator = new Generator(model, tokenizer, 16);
+        GenerationResult result = generator.generate("The", GenerationOptions.greedy(Integer.MAX_VALUE)
+                .withStopAtEos(false));
+        assertEquals(StopReason.CONTEXT_FULL, result.stopReason());
+        assertEquals(16 - result.promptIds().length + 1, result.generatedIds().length);
+    }
+
+    @Test
     void promptLongerThanCacheIsRejected() {
         Generator generator = new Generator(model, tokenizer, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
