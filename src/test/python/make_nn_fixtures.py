@@ -1,10 +1,11 @@
 """Write the reference for the nn modules: a tiny Llama trained for three AdamW steps.
 
-The model follows Hugging Face's LlamaForCausalLM (transformers 4.x modeling_llama.py, restated
-here because transformers is not a dependency): token embedding, one pre-norm decoder layer with
-grouped-query self-attention (4 query heads, 2 key/value heads, head dim 4, rotate-half RoPE with
-base 10000) and a SwiGLU MLP, a final RMSNorm (eps 1e-6) and an untied lm_head. Weights are drawn
-normal with std 0.2 so that every term of the output matters.
+The model has the structure and parameter names of Hugging Face's LlamaForCausalLM, written out
+with plain torch ops because transformers is not a dependency. It has a token embedding and one
+pre-norm decoder layer: grouped-query self-attention (4 query heads, 2 key/value heads, head dim 4,
+rotate-half RoPE with base 10000) and a SwiGLU MLP. A final RMSNorm (eps 1e-6) and an untied
+lm_head follow. Weight matrices are drawn normal with std 0.2 and norm weights as 1 plus normal
+noise with std 0.1, so that every term of the output matters.
 
 fixtures/nn/tiny_llama.safetensors is the initial state dict in F32 under Hugging Face's names,
 for the Java test to load through StateDicts. fixtures/nn_tiny_llama.safetensors holds:

@@ -108,6 +108,25 @@ class StateDictTest {
     }
 
     @Test
+    void shardedCheckpointRoundTrip() throws IOException {
+        TinyModels.LanguageModel saved = model(9);
+        Path index = StateDicts.saveSharded(saved.stateDict(), dir, DType.F32, 4096);
+        assertEquals(dir.resolve("model.safetensors.index.json"), index);
+        long shards;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            shards = files.filter(f -> f.getFileName().toString().startsWith("model-")).count();
+        }
+        // the model has 5355 floats (21420 bytes), so shards of 4096 bytes make at least six
+        assertTrue(shards >= 6, "expected at least six shards, found " + shards);
+
+        TinyModels.LanguageModel loaded = model(10);
+        StateDicts.loadInto(loaded, dir, true);
+        for (Map.Entry<String, Tensor> e : saved.stateDict().entrySet()) {
+            assertArrayEquals(e.getValue().toArray(), loaded.stateDict().get(e.getKey()).toArray(), e.getKey());
+        }
+    }
+
+    @Test
     void bfloat16SaveLoadsRoundedValues() throws IOException {
         TinyModels.LanguageModel saved = model(5);
         Path file = dir.resolve("bf16.safetensors");

@@ -46,6 +46,43 @@ class FunctionalTest {
     }
 
     @Test
+    void linearMatchesDoubleReference() {
+        Rng rng = new Rng(21);
+        int rows = 17;
+        int in = 33;
+        int out = 15;
+        Tensor x = Tensor.randn(rng, rows, in).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, out, in).requiresGrad(true);
+        Tensor b = Tensor.randn(rng, out).requiresGrad(true);
+        Tensor dy = Tensor.randn(rng, rows, out);
+        Tensor y = Functional.linear(x, w, b);
+        y.backward(dy);
+
+        // y = x W^T + b, dx = dy W, dW = dy^T x, db = column sums of dy, all in double
+        double[] yRef = new double[rows * out];
+        double[] dxRef = new double[rows * in];
+        double[] dwRef = new double[out * in];
+        double[] dbRef = new double[out];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double sum = b.get(o);
+                double g = dy.get(r, o);
+                for (int i = 0; i < in; i++) {
+                    sum += (double) x.get(r, i) * w.get(o, i);
+                    dxRef[r * in + i] += g * w.get(o, i);
+                    dwRef[o * in + i] += g * x.get(r, i);
+                }
+                yRef[r * out + o] = sum;
+                dbRef[o] += g;
+            }
+        }
+        ArrayAssert.assertClose("linear output", yRef, y.toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear dx", dxRef, x.grad().toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear dW", dwRef, w.grad().toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear db", dbRef, b.grad().toArray(), 1e-5, 1e-5);
+    }
+
+    @Test
     void linearOnVector() {
         Rng rng = new Rng(20);
         assertFusedMatchesComposition("linear on a 1-D input",
