@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
 /**
  * Checks that a training step gives the same bits on one thread and on three, on the tiny preset
  * with two sequences of 65 tokens: large enough that the GEMMs and attention split their work.
- * The one-thread step runs first, in a cold JVM, so this also checks that the kernels do not
- * change their results once JIT-compiled.
  */
 class ThreadCountTest {
 
