@@ -66,7 +66,7 @@ class ParameterOptimizerFixtureTest {
 
     @Test
     void sgdMomentumReplaysTorch() {
-        replay("sgd", groups -> new SgdOptimizer(groups, 0.9, 0.1, false), 0.05, LrSchedule.constant(2), 5.0, 0.01);
+        replay("sgd", groups -> new SgdOptimizer(groups, 0.9, 0.1, false), 0.05, LrSchedule.constant(2), 0, 0.01);
     }
 
     @Test
