@@ -7,9 +7,10 @@ import java.util.Arrays;
  * A trainable tensor of a {@link Module}: a leaf {@link Tensor} that requires grad and whose
  * value can be replaced as a whole, for example by a smaller tensor after pruning.
  *
- * <p>The value is always a dense, row-major tensor that owns its whole storage
- * ({@code value().data()} holds exactly its elements from index 0), so optimisers update the
- * array in place. A parameter has no name of its own: its name is its path in the module tree
+ * <p>The value is always a dense, row-major tensor whose storage array contains exactly its
+ * elements from index 0, so optimisers update {@code value().data()} in place. A dense tensor
+ * passed in is used as is, sharing its storage with the caller, as {@code torch.nn.Parameter}
+ * does; any other view is copied. A parameter has no name of its own: its name is its path in the module tree
  * ({@link Module#namedParameters()}).
  */
 public final class Parameter {
@@ -17,7 +18,7 @@ public final class Parameter {
     private Tensor value;
     private boolean requiresGrad;
 
-    /** Creates a parameter that requires grad, holding a dense copy of {@code initial} unless it already is dense. */
+    /** Creates a parameter that requires grad, with {@code initial} as its value (copied unless dense). */
     public Parameter(Tensor initial) {
         this(initial, true);
     }
