@@ -3,6 +3,7 @@ package dev.transact4j.e2e.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.transact4j.llama.tokenizer.Encoding;
 import dev.transact4j.llama.tokenizer.Tokenizer;
 import dev.transact4j.train.corpus.BrownCorpus;
 import java.io.IOException;
@@ -43,6 +44,17 @@ class BrownCorpusTokenizerTest {
         assertCorpusMatches("qwen3", dir);
     }
 
+    /** Our offsets in the oracle's form; Brown is ASCII, so chars and code points coincide. */
+    private static List<String> offsets(Tokenizer tokenizer, String text) {
+        Encoding encoding = tokenizer.encode(text, true);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < encoding.size(); i++) {
+            boolean template = encoding.start(i) == 0 && encoding.end(i) == 0 && tokenizer.isSpecial(encoding.ids()[i]);
+            out.add(template ? "none" : encoding.start(i) + "-" + encoding.end(i));
+        }
+        return out;
+    }
+
     private static void assertCorpusMatches(String name, Path dir) throws IOException {
         Path file = DjlOracle.unpack(name, dir);
         Tokenizer tokenizer = Tokenizer.load(file);
@@ -56,10 +68,14 @@ class BrownCorpusTokenizerTest {
                         + paragraphs.get(index) + "\n expected " + Arrays.toString(expected[index])
                         + "\n actual   " + Arrays.toString(actual));
                 tokens += actual.length;
-                // decoding through JNI is slower than encoding in batch, so check every fifth paragraph
+                // single calls through JNI are slower than encoding in batch, so sample paragraphs
                 if (i % 5 == 0) {
                     assertEquals(oracle.decode(actual, true), tokenizer.decode(actual, true),
                             name + " decode of paragraph " + i);
+                }
+                if (i % 20 == 0) {
+                    assertEquals(oracle.offsets(paragraphs.get(i)), offsets(tokenizer, paragraphs.get(i)),
+                            name + " offsets of paragraph " + i);
                 }
             }
             assertEquals(true, tokens > paragraphs.size() * 20L, name + " produced only " + tokens + " tokens");

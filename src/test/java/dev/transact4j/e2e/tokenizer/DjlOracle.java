@@ -55,6 +55,15 @@ final class DjlOracle implements AutoCloseable {
         return toInts(tokenizer.encode(text, addSpecialTokens, false).getIds());
     }
 
+    /** Returns the offsets of each token as "start-end" in code points, "none" for template tokens. */
+    List<String> offsets(String text) {
+        List<String> out = new java.util.ArrayList<>();
+        for (ai.djl.huggingface.tokenizers.jni.CharSpan span : tokenizer.encode(text, true, false).getCharTokenSpans()) {
+            out.add(span == null ? "none" : span.getStart() + "-" + span.getEnd());
+        }
+        return out;
+    }
+
     String decode(int[] ids, boolean skipSpecialTokens) {
         long[] longs = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {

@@ -70,14 +70,13 @@ final class Decoders {
                 String scheme = json.optionalText(node, "prepend_scheme",
                         json.bool(node, "add_prefix_space", true) ? "always" : "never");
                 boolean stripFirst = !scheme.equals("never");
+                // Every replacement char of the first token is dropped, not only a leading one,
+                // as in Hugging Face's Metaspace decoder.
                 return tokens -> {
                     List<String> out = new ArrayList<>(tokens.size());
                     for (int i = 0; i < tokens.size(); i++) {
-                        String t = tokens.get(i).replace(replacement, " ");
-                        if (i == 0 && stripFirst && t.startsWith(" ")) {
-                            t = t.substring(1);
-                        }
-                        out.add(t);
+                        String space = i == 0 && stripFirst ? "" : " ";
+                        out.add(tokens.get(i).replace(replacement, space));
                     }
                     return out;
                 };

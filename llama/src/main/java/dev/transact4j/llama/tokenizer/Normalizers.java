@@ -208,12 +208,18 @@ final class Normalizers {
         };
     }
 
-    /** Unicode White_Space, the definition of Rust's {@code char::is_whitespace}. */
+    /**
+     * Returns whether {@code cp} has the Unicode White_Space property, the definition of Rust's
+     * {@code char::is_whitespace} (unlike {@link Character#isWhitespace}, it includes U+00A0 and
+     * excludes U+001C..U+001F).
+     */
     static boolean isWhitespace(int cp) {
-        return WHITESPACE.matcher(new String(Character.toChars(cp))).matches();
+        if (cp <= 0x20) {
+            return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D);
+        }
+        return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028
+                || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
     }
-
-    private static final Pattern WHITESPACE = Pattern.compile("\\s", Pattern.UNICODE_CHARACTER_CLASS);
 
     static void appendAll(Segment.Builder b, Segment segment, int from, int to) {
         for (int i = from; i < to; i++) {

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The post-processor of tokenizer.json for single sequences: the special tokens that a template
- * puts before and after the encoded text. ByteLevel post-processors only adjust offsets in
- * Hugging Face and add no token here.
+ * puts before and after the encoded text, and the offset trimming of a ByteLevel post-processor
+ * with {@code trim_offsets}, which adds no token.
  */
 final class PostProcessor {
     static final String SUPPORTED = "TemplateProcessing, ByteLevel, Sequence";
@@ -18,30 +18,95 @@ final class PostProcessor {
     final String[] prefixTokens;
     final String[] suffixTokens;
 
-    static final PostProcessor NONE = new PostProcessor(new int[0], new int[0], new String[0], new String[0]);
+    /** Whether a ByteLevel step trims the whitespace of tokens out of their offsets. */
+    final boolean trimOffsets;
+    /** The ByteLevel step's {@code add_prefix_space}, which keeps the first token's one leading space. */
+    final boolean addPrefixSpace;
 
-    private PostProcessor(int[] prefixIds, int[] suffixIds, String[] prefixTokens, String[] suffixTokens) {
+    static final PostProcessor NONE = new PostProcessor(new int[0], new int[0], new String[0], new String[0],
+            false, false);
+
+    private PostProcessor(int[] prefixIds, int[] suffixIds, String[] prefixTokens, String[] suffixTokens,
+                          boolean trimOffsets, boolean addPrefixSpace) {
         this.prefixIds = prefixIds;
         this.suffixIds = suffixIds;
         this.prefixTokens = prefixTokens;
         this.suffixTokens = suffixTokens;
+        this.trimOffsets = trimOffsets;
+        this.addPrefixSpace = addPrefixSpace;
+    }
+
+    private PostProcessor withTrimming(boolean trim, boolean prefixSpace) {
+        return new PostProcessor(prefixIds, suffixIds, prefixTokens, suffixTokens, trim, prefixSpace);
+    }
+
+    /**
+     * Moves each token's offsets past its leading and trailing whitespace (the byte-level space
+     * char or Unicode White_Space in the token string), as Hugging Face's ByteLevel
+     * post-processor does with {@code trim_offsets}. The first token keeps one leading space that
+     * {@code add_prefix_space} may have added. {@code offsets} holds (start, end) pairs of
+     * {@code tokens}.
+     */
+    void trimOffsets(List<String> tokens, int from, int[] offsets) {
+        if (!trimOffsets) {
+            return;
+        }
+        char space = ByteLevelAlphabet.charOf(' ');
+        for (int i = from; i < tokens.size(); i++) {
+            String token = tokens.get(i);
+            int leading = 0;
+            while (leading < token.length() && isSpace(token.charAt(leading), space)) {
+                leading++;
+            }
+            int trailing = 0;
+            while (trailing < token.length() && isSpace(token.charAt(token.length() - 1 - trailing), space)) {
+                trailing++;
+            }
+            int start = offsets[2 * i];
+            int end = offsets[2 * i + 1];
+            if (leading > 0) {
+                boolean first = i == from || start == 0;
+                if (first && addPrefixSpace && leading == 1) {
+                    leading = 0;
+                }
+                start = Math.min(start + leading, end);
+            }
+            if (trailing > 0 && end >= trailing) {
+                end = Math.max(end - trailing, start);
+            }
+            offsets[2 * i] = start;
+            offsets[2 * i + 1] = end;
+        }
+    }
+
+    private static boolean isSpace(char c, char byteLevelSpace) {
+        return c == byteLevelSpace || Normalizers.isWhitespace(c);
     }
 
     static PostProcessor parse(JsonReader json, JsonNode node, String path) {
         String type = json.type(node, path);
         switch (type) {
             case "ByteLevel":
-                return NONE;
+                return NONE.withTrimming(json.bool(node, "trim_offsets", true), json.bool(node, "add_prefix_space", true));
             case "Sequence": {
                 JsonNode items = json.array(node, "processors", path);
                 PostProcessor result = NONE;
+                boolean seenTemplate = false;
                 for (int i = 0; i < items.size(); i++) {
-                    PostProcessor p = parse(json, items.get(i), path + ".processors[" + i + "]");
-                    if (p != NONE) {
-                        if (result != NONE) {
-                            throw json.error(path, "more than one TemplateProcessing in a Sequence is not supported");
+                    String itemPath = path + ".processors[" + i + "]";
+                    PostProcessor p = parse(json, items.get(i), itemPath);
+                    if (json.type(items.get(i), itemPath).equals("ByteLevel")) {
+                        if (seenTemplate) {
+                            throw json.error(itemPath, "a ByteLevel step after TemplateProcessing is not supported");
                         }
-                        result = p;
+                        result = result.withTrimming(p.trimOffsets, p.addPrefixSpace);
+                    } else {
+                        if (seenTemplate) {
+                            throw json.error(itemPath, "more than one TemplateProcessing in a Sequence is not supported");
+                        }
+                        seenTemplate = true;
+                        result = new PostProcessor(p.prefixIds, p.suffixIds, p.prefixTokens, p.suffixTokens,
+                                result.trimOffsets, result.addPrefixSpace);
                     }
                 }
                 return result;
@@ -88,6 +153,6 @@ final class PostProcessor {
         }
         return new PostProcessor(prefix.stream().mapToInt(Integer::intValue).toArray(),
                 suffix.stream().mapToInt(Integer::intValue).toArray(),
-                prefixTokens.toArray(new String[0]), suffixTokens.toArray(new String[0]));
+                prefixTokens.toArray(new String[0]), suffixTokens.toArray(new String[0]), false, false);
     }
 }

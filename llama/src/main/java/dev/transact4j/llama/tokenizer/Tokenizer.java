@@ -30,7 +30,10 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Instances are immutable apart from an internal word cache and safe to share between threads.
  * NOTE: the {@code truncation} and {@code padding} sections of the file are ignored, so encode
- * always returns every token.
+ * always returns every token. tokenizer_config.json is not read either: the template in
+ * tokenizer.json alone decides which special tokens are added, as in the Rust library (the Python
+ * {@code transformers} wrappers can rewrite that template from {@code add_bos_token} and
+ * {@code add_eos_token}).
  */
 public final class Tokenizer {
     private final String source;
@@ -172,17 +175,14 @@ public final class Tokenizer {
         IntList ids = new IntList();
         IntList offsets = new IntList();
         List<String> tokens = new ArrayList<>();
-        if (addSpecialTokens) {
-            appendSpecials(postProcessor.prefixIds, postProcessor.prefixTokens, ids, offsets, tokens);
-        }
-
         // 1. added tokens matched on the input text
         for (AddedVocabulary.Split raw : rawAdded.find(text, specialTokensAsText)) {
             if (raw.token() != null) {
                 ids.add(raw.token().id());
                 offsets.add(raw.start());
                 offsets.add(raw.end());
-                tokens.add(raw.token().content());
+                // as in Hugging Face, the token string is the matched text, stripped spaces included
+                tokens.add(text.substring(raw.start(), raw.end()));
                 continue;
             }
 
@@ -194,7 +194,7 @@ public final class Tokenizer {
                     ids.add(split.token().id());
                     offsets.add(normalized.originalStartOf(split.start(), split.end()));
                     offsets.add(normalized.originalEndOf(split.start(), split.end()));
-                    tokens.add(split.token().content());
+                    tokens.add(normalized.text.substring(split.start(), split.end()));
                     continue;
                 }
 
@@ -214,10 +214,25 @@ public final class Tokenizer {
             }
         }
 
-        if (addSpecialTokens) {
-            appendSpecials(postProcessor.suffixIds, postProcessor.suffixTokens, ids, offsets, tokens);
+        // 5. post-process: trim offsets, then add the template's tokens
+        int[] contentOffsets = offsets.toArray();
+        postProcessor.trimOffsets(tokens, 0, contentOffsets);
+        if (!addSpecialTokens) {
+            return new Encoding(ids.toArray(), tokens.toArray(new String[0]), contentOffsets);
         }
-        return new Encoding(ids.toArray(), tokens.toArray(new String[0]), offsets.toArray());
+        IntList allIds = new IntList();
+        IntList allOffsets = new IntList();
+        List<String> allTokens = new ArrayList<>(tokens.size() + 2);
+        appendSpecials(postProcessor.prefixIds, postProcessor.prefixTokens, allIds, allOffsets, allTokens);
+        int[] contentIds = ids.toArray();
+        for (int i = 0; i < contentIds.length; i++) {
+            allIds.add(contentIds[i]);
+            allOffsets.add(contentOffsets[2 * i]);
+            allOffsets.add(contentOffsets[2 * i + 1]);
+        }
+        allTokens.addAll(tokens);
+        appendSpecials(postProcessor.suffixIds, postProcessor.suffixTokens, allIds, allOffsets, allTokens);
+        return new Encoding(allIds.toArray(), allTokens.toArray(new String[0]), allOffsets.toArray());
     }
 
     private void appendWord(Segment word, IntList ids, IntList offsets, List<String> tokens) {

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Checks each supported component against Hugging Face by editing the real Mistral and Qwen3
- * files into variants that use it (the configurations of Llama 2, TinyLlama, GPT-2 and Llama 3,
- * and others), then comparing ids, offsets and decoded text on the hard cases.
+ * Checks each supported component against Hugging Face. Each test edits the real Mistral or Qwen3
+ * file into a variant that uses the component (as the files of Llama 2, TinyLlama, GPT-2 and
+ * Llama 3 do), then compares ids, token strings, offsets and decoded text on the hard cases.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ComponentOracleTest {
@@ -74,10 +74,22 @@ class ComponentOracleTest {
                 }
                 assertEquals(oracle.offsets(text), HfOracle.codePointOffsets(tokenizer, text, tokenizer.encode(text, true)),
                         name + " offsets of '" + text + "'");
+                assertEquals(Arrays.asList(oracle.tokenizer.encode(text, true, false).getTokens()),
+                        Arrays.asList(tokenizer.encode(text, true).tokens()), name + " tokens of '" + text + "'");
                 int[] ids = tokenizer.encodeIds(text, true);
                 for (boolean skip : new boolean[] {true, false}) {
                     assertEquals(oracle.decode(ids, skip), tokenizer.decode(ids, skip),
                             name + " decode of '" + text + "' (skip special " + skip + ")");
+                    StreamDecoder stream = tokenizer.streamDecoder(skip);
+                    StringBuilder streamed = new StringBuilder();
+                    for (int id : ids) {
+                        String piece = stream.step(id);
+                        if (piece != null) {
+                            streamed.append(piece);
+                        }
+                    }
+                    assertEquals(tokenizer.decode(ids, skip), streamed.toString(),
+                            name + " stream decode of '" + text + "' (skip special " + skip + ")");
                 }
             }
         }
@@ -88,6 +100,8 @@ class ComponentOracleTest {
         assertVariantMatches("metaspace first", mistral, t -> {
             t.putNull("normalizer");
             t.set("pre_tokenizer", node("{'type':'Metaspace','replacement':'\u2581','prepend_scheme':'first','split':false}"));
+            t.set("decoder", node("{'type':'Sequence','decoders':[{'type':'ByteFallback'},"
+                    + "{'type':'Metaspace','replacement':'\u2581','prepend_scheme':'first','split':false}]}"));
         });
     }
 
@@ -117,6 +131,15 @@ class ComponentOracleTest {
     }
 
     @Test
+    void unicodeNormalizationForms() throws IOException {
+        for (String form : new String[] {"NFC", "NFD", "NFKC", "NFKD"}) {
+            assertVariantMatches(form, mistral, t -> t.set("normalizer", node("{'type':'Sequence','normalizers':["
+                    + "{'type':'" + form + "'},{'type':'Prepend','prepend':'\u2581'},"
+                    + "{'type':'Replace','pattern':{'String':' '},'content':'\u2581'}]}")));
+        }
+    }
+
+    @Test
     void unknownTokensWithoutByteFallback() throws IOException {
         for (boolean fuse : new boolean[] {true, false}) {
             assertVariantMatches("unk fuse " + fuse, mistral, t -> {
@@ -132,7 +155,18 @@ class ComponentOracleTest {
         assertVariantMatches("gpt2", qwen, t -> {
             t.putNull("normalizer");
             t.set("pre_tokenizer", node("{'type':'ByteLevel','add_prefix_space':true,'trim_offsets':true,'use_regex':true}"));
+            t.set("post_processor", node("{'type':'ByteLevel','add_prefix_space':true,'trim_offsets':true,'use_regex':true}"));
         });
+    }
+
+    @Test
+    void byteLevelTrimmedOffsetsWithoutPrefixSpace() throws IOException {
+        assertVariantMatches("trim offsets", qwen, t -> t.set("post_processor", node("{'type':'Sequence','processors':["
+                + "{'type':'ByteLevel','add_prefix_space':false,'trim_offsets':true,'use_regex':true},"
+                + "{'type':'TemplateProcessing','single':[{'SpecialToken':{'id':'<|endoftext|>','type_id':0}},"
+                + "{'Sequence':{'id':'A','type_id':0}}],'pair':[{'Sequence':{'id':'A','type_id':0}},"
+                + "{'Sequence':{'id':'B','type_id':1}}],'special_tokens':{'<|endoftext|>':{'id':'<|endoftext|>',"
+                + "'ids':[151643],'tokens':['<|endoftext|>']}}}]}")));
     }
 
     @Test

@@ -64,6 +64,8 @@ class PretrainedTokenizerTest {
         for (String text : HardCases.TEXTS) {
             assertEquals(oracle.offsets(text), HfOracle.codePointOffsets(tokenizer, text, tokenizer.encode(text, true)),
                     name + " offsets of '" + text + "'");
+            assertEquals(Arrays.asList(oracle.tokenizer.encode(text, true, false).getTokens()),
+                    Arrays.asList(tokenizer.encode(text, true).tokens()), name + " tokens of '" + text + "'");
         }
     }
 
