@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code model.safetensors}: the module's state dict in float32, loadable by Hugging Face;
  *   <li>{@code optimizer.safetensors}: the optimiser's moments and step count, as {@link Optimizer#save} writes them;
  *   <li>{@code trainer_state.json}: the {@link TrainerState} (schedule step, data position, RNG state);
- *   <li>{@code training_config.json}: the {@link TrainingConfig}.
+ *   <li>{@code training_config.json}: the {@link TrainingConfig};
+ *   <li>the files of {@link TrainableModel#writeCheckpointFiles}, such as a Llama's {@code config.json}.
  * </ul>
  *
  * <p>A save writes every file into {@code checkpoint.tmp}, forces each to disk, then renames the
@@ -87,7 +88,9 @@ public final class CheckpointStore {
     }
 
     /** Writes a checkpoint of the model, optimiser and state atomically, replacing the current one. */
-    void save(Module module, Optimizer optimizer, TrainerState state, TrainingConfig config) throws IOException {
+    void save(TrainableModel model, Optimizer optimizer, TrainerState state, TrainingConfig config)
+            throws IOException {
+        Module module = model.module();
         Files.createDirectories(runDir);
         deleteTree(temporary);
         Files.createDirectory(temporary);
@@ -95,6 +98,8 @@ public final class CheckpointStore {
         // every file into checkpoint.tmp, each forced to disk; the state file last
         StateDicts.save(module, temporary.resolve(MODEL_FILE), DType.F32);
         finishFile(MODEL_FILE);
+        model.writeCheckpointFiles(temporary);
+        forceFiles(temporary);
         optimizer.save(temporary.resolve(OPTIMIZER_FILE));
         finishFile(OPTIMIZER_FILE);
         Files.writeString(temporary.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
@@ -112,6 +117,17 @@ public final class CheckpointStore {
         Files.move(temporary, current, StandardCopyOption.ATOMIC_MOVE);
         forceDirectory(runDir);
         deleteTree(previous);
+    }
+
+    /** Forces every file in {@code dir} to disk, for the files a model adds. */
+    private static void forceFiles(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+            }
+        }
     }
 
     private void finishFile(String name) throws IOException {

@@ -5,6 +5,7 @@ import dev.transact4j.nn.Module;
 import dev.transact4j.tensor.Functional;
 import dev.transact4j.tensor.Tensor;
 import dev.transact4j.train.data.Batch;
+import java.nio.file.Path;
 
 /**
  * A {@link LlamaForCausalLM} as a {@link TrainableModel}.
@@ -13,6 +14,9 @@ import dev.transact4j.train.data.Batch;
  * cross entropy of the logits against {@code batch.targets()} at every position. This adapter does
  * not use the model's Hugging Face-style {@code forward(inputIds, labels, ...)}, which shifts the
  * labels itself and would lose the last target of each row.
+ *
+ * <p>Each checkpoint also receives the model's {@code config.json}, so the checkpoint directory
+ * is a Hugging Face model directory that {@code LlamaCheckpoint.load} and transformers read.
  */
 public final class LlamaTrainable implements TrainableModel {
 
@@ -35,6 +39,11 @@ public final class LlamaTrainable implements TrainableModel {
     @Override
     public Module module() {
         return model;
+    }
+
+    @Override
+    public void writeCheckpointFiles(Path directory) {
+        model.config().save(directory.resolve("config.json"));
     }
 
     @Override

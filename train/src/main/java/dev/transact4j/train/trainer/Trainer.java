@@ -338,7 +338,7 @@ public final class Trainer {
         TrainerState state = new TrainerState(step, position, random.state(), tokensSeen, trainLoss);
         long begin = System.nanoTime();
         try {
-            checkpoints.save(module, optimizer, state, config);
+            checkpoints.save(model, optimizer, state, config);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the checkpoint of step " + step + " to "
                     + checkpoints.directory() + ": " + e.getMessage()
