@@ -30,8 +30,8 @@ final class ConsoleProgressBar {
 
     /**
      * Returns whether the JVM's console is a terminal. Before Java 22 a console exists only for a
-     * terminal; from Java 22 one may exist when output is redirected, and {@code Console.isTerminal()}
-     * tells, called by reflection because this code compiles for Java 17.
+     * terminal. From Java 22 one may exist when output is redirected, and {@code Console.isTerminal()}
+     * returns which it is. It is called by reflection because this code compiles for Java 17.
      */
     private static boolean isTerminal() {
         Console console = System.console();
