@@ -285,14 +285,14 @@ public final class Trainer {
         return lossSum;
     }
 
-    private TrainingDivergedException diverged(MetricsLog metrics, long number, String what) throws IOException {
+    private TrainingDivergedException diverged(MetricsLog metrics, long number, String cause) throws IOException {
         progressBar.clear();
-        String kept = lastCheckpointStep >= 0
+        String advice = lastCheckpointStep >= 0
                 ? "The last good checkpoint, of step " + lastCheckpointStep + ", is unchanged in "
                         + checkpoints.directory() + "; resume from it with a lower learning rate or check the data."
                 : "No checkpoint was written before it; lower the learning rate or check the data and start again.";
-        String message = "Training stopped at step " + number + ": " + what + ". " + kept;
-        metrics.stopped(number, what);
+        String message = "Training stopped at step " + number + ": " + cause + ". " + advice;
+        metrics.stopped(number, cause);
         LOG.error(message);
         return new TrainingDivergedException(number, message);
     }
