@@ -106,7 +106,7 @@ public final class TransAct {
      * {@link TaylorScorer}. It drops every parameter's gradient before each batch and after the
      * last one, so gradients accumulated before the call are lost.
      *
-     * @throws IllegalArgumentException when a batch holds an id outside the vocabulary
+     * @throws IllegalArgumentException when a batch contains an id outside the vocabulary
      * @throws IllegalStateException    for Taylor scoring inside {@link GradMode#noGrad()} or with a
      *                                  frozen projection, which gets no gradient
      */
@@ -181,7 +181,7 @@ public final class TransAct {
      *
      * @param scores the scores of {@code model}, such as {@link #score} returns
      * @throws IllegalArgumentException when the target or sparsity is invalid or the scores do not
-     *     fit the model, before any array is copied; the input model is never changed
+     *     fit the model. The check runs before any array is copied, and the input model is never changed.
      */
     public static PrunedModel pruneStep(LlamaForCausalLM model, ChannelScores scores, PruningStep.Options options) {
         HfCheckpoint current = LlamaCheckpoint.toCheckpoint(model, null);
