@@ -10,7 +10,7 @@ For each configuration it writes, under src/test/resources/fixtures/llama/<name>
 - config.json and model.safetensors: a Hugging Face model directory with random weights;
 - reference.safetensors: input_ids and labels of a fixed batch, the logits and loss computed in
   float64, and the gradient of the loss with respect to every parameter (stored as grad.<name>).
-  For the configs in ACTIVATION_CONFIGS it also holds each layer's transitional activations
+  For the configs in ACTIVATION_CONFIGS it also contains each layer's transitional activations
   [batch * seq, width]: act.attention.<layer>, the attention output before o_proj, and
   act.mlp.<layer>, silu(gate_proj(x)) * up_proj(x) before down_proj.
 

@@ -58,7 +58,7 @@ public final class LlamaCheckpoint {
         HfCheckpoint checkpoint = HfCheckpoint.load(directory);
         LlamaForCausalLM model = toModel(checkpoint);
 
-        // HfCheckpoint ties a checkpoint without lm_head.weight; the config file tells whether it asked to
+        // HfCheckpoint ties a checkpoint without lm_head.weight, so the config file shows whether it asked for that
         boolean configTied = LlamaConfig.load(directory.resolve(LlamaConfig.FILE_NAME)).tieWordEmbeddings();
         String tiedReason = configTied ? "tie_word_embeddings is true"
                 : model.tied() ? "the checkpoint stores no lm_head.weight" : "tie_word_embeddings is false";
@@ -70,7 +70,7 @@ public final class LlamaCheckpoint {
     }
 
     /**
-     * Returns a model over the checkpoint's arrays, tied when its config says
+     * Returns a model over the checkpoint's arrays, tied when its config sets
      * {@code tie_word_embeddings}.
      */
     public static LlamaForCausalLM toModel(HfCheckpoint checkpoint) {
