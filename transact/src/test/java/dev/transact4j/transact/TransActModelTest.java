@@ -27,10 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class TransActModelTest {
 
-    /** Relative tolerance of scores, which PyTorch computed from a float64 model. */
-    private static final double SCORE_TOLERANCE = 1e-4;
-    /** Relative tolerance of the pruned model's logits, as max |java - torch| / max |torch|. */
-    private static final double LOGITS_TOLERANCE = 1e-4;
+    /** Tolerance of scores relative to the layer's largest score, about ten times the measured 3e-7. */
+    private static final double SCORE_TOLERANCE = 3e-6;
+    /** Tolerance of the pruned logits as max |java - torch| / max |torch|, about ten times the measured 4e-7. */
+    private static final double LOGITS_TOLERANCE = 5e-6;
 
     /** Returns the fixture model {@code name} ("mha" or "gqa") as a Java model. */
     static LlamaForCausalLM fixtureModel(String name) {
