@@ -31,7 +31,7 @@ public final class CalibrationData {
     }
 
     /**
-     * Takes the first {@code samples * seqLen} tokens of {@code tokens} as {@code samples}
+     * Cuts the first {@code samples * seqLen} tokens of {@code tokens} as {@code samples}
      * consecutive, non-overlapping sequences.
      *
      * @throws IllegalArgumentException when a count is not positive or the array is too short

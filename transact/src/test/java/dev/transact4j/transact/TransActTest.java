@@ -166,6 +166,29 @@ class TransActTest {
     }
 
     @Test
+    void sparsityOverShotsLandsOnTarget() {
+        LlamaForCausalLM model = TransActModelTest.fixtureModel("gqa");
+        SparsityTarget sparsity = SparsityTarget.resolve(model.config(), 30, AttentionPruning.HEAD_DIMS);
+        TransAct.Options options = TransAct.Options.oneShot(
+                PruningStep.Options.sparsity(30, AttentionPruning.HEAD_DIMS, RopeMode.KEEP)).withShots(3);
+
+        TransAct.Outcome outcome = TransAct.prune(model, options, randomCalibration(model.config().vocabSize(), 9));
+
+        LlamaConfig last = outcome.model().config();
+        assertEquals(sparsity.sizes(), PruningSchedule.Sizes.of(last));
+        assertEquals(sparsity.parametersAfter(), outcome.model().parameterCount());
+        assertEquals(sparsity.parametersAfter(), outcome.report().shots().get(2).totalAfter().parameters());
+        long before = model.parameterCount();
+        for (PrunedModel shot : outcome.shots()) {
+            long after = shot.model().parameterCount();
+            assertTrue(after <= before, "each shot removes parameters or keeps them");
+            assertEquals(after, shot.report().stateDictParametersAfter());
+            before = after;
+        }
+        assertTrue(last.ropeKeptFrequencies() != null, "rope=keep records the kept frequencies");
+    }
+
+    @Test
     void taylorScoringClearsGradients() {
         LlamaForCausalLM model = TransActModelTest.fixtureModel("gqa");
         CalibrationData calibration = randomCalibration(model.config().vocabSize(), 3);
@@ -235,7 +258,7 @@ class TransActTest {
     }
 
     @Test
-    void pruneStepLeavesInputModelRunning() {
+    void pruneStepLeavesInputUnchanged() {
         LlamaForCausalLM model = TransActModelTest.fixtureModel("gqa");
         CalibrationData calibration = randomCalibration(model.config().vocabSize(), 4);
         CalibrationData.Batch batch = calibration.batches().get(0);
