@@ -125,6 +125,8 @@ public final class TransAct {
                 rows, offset, tokens));
         try (GradMode.Scope scope = GradMode.noGrad()) {
             for (CalibrationData.Batch batch : calibration.batches()) {
+                // NOTE: this computes and drops the logits of every position, rows * seqLen * vocab_size
+                // floats per batch, so the batch size bounds the memory the scoring needs.
                 model.logits(batch.ids(), batch.rows(), batch.seqLen());
             }
         } finally {
