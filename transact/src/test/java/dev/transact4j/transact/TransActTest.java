@@ -260,6 +260,8 @@ class TransActTest {
     @Test
     void pruneStepLeavesInputUnchanged() {
         LlamaForCausalLM model = TransActModelTest.fixtureModel("gqa");
+        model.model().norm().weight().requiresGrad(false);
+        model.setObserver((layer, site, rows, offset, tokens, width) -> { });
         CalibrationData calibration = randomCalibration(model.config().vocabSize(), 4);
         CalibrationData.Batch batch = calibration.batches().get(0);
         float[] before = TransActModelTest.logits(model, batch.ids(), batch.rows(), batch.seqLen()).toArray();
@@ -270,6 +272,9 @@ class TransActTest {
         assertArrayEquals(before, TransActModelTest.logits(model, batch.ids(), batch.rows(), batch.seqLen()).toArray());
         assertNotEquals(model.parameterCount(), pruned.model().parameterCount());
         assertEquals(4, pruned.config().headDim());
+        pruned.model().namedParameters().forEach((key, p) -> assertTrue(p.requiresGrad(), key + " trainable"));
+        pruned.model().namedParameters().forEach((key, p) -> assertNull(p.grad(), key + " gradient"));
+        assertNull(pruned.model().observer());
     }
 
     private static void assertRejected(String message, Executable call) {
