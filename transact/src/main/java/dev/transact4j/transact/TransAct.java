@@ -106,11 +106,15 @@ public final class TransAct {
      * {@link TaylorScorer}. It drops every parameter's gradient before each batch and after the
      * last one, so gradients accumulated before the call are lost.
      *
-     * @throws IllegalArgumentException when a batch contains an id outside the vocabulary
+     * @throws IllegalArgumentException when the scorer kind is null or a batch contains an id outside
+     *                                  the vocabulary
      * @throws IllegalStateException    for Taylor scoring inside {@link GradMode#noGrad()} or with a
      *                                  frozen projection, which gets no gradient
      */
     public static ChannelScores score(LlamaForCausalLM model, CalibrationData calibration, ScorerKind scorer) {
+        if (scorer == null) {
+            throw new IllegalArgumentException("TransAct.score: the scorer kind is missing; pass ScorerKind.ACTS or TAYLOR");
+        }
         return switch (scorer) {
             case ACTS -> scoreActivations(model, calibration);
             case TAYLOR -> scoreTaylor(model, calibration);

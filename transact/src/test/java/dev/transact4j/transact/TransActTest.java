@@ -246,6 +246,8 @@ class TransActTest {
                 + " or start from a larger model.",
                 () -> TransAct.prune(model, TransAct.Options.oneShot(PruningStep.Options.of(PruneTarget.heads(48, 20)))
                         .withShots(2), calibration));
+        assertRejected("TransAct.score: the scorer kind is missing; pass ScorerKind.ACTS or TAYLOR",
+                () -> TransAct.score(model, calibration, null));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TransAct.pruneStep(model, scores, PruningStep.Options.sparsity(99, AttentionPruning.HEADS,
                         RopeMode.RECOMPUTE)));
