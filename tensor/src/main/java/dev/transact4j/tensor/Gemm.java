@@ -45,7 +45,7 @@ public final class Gemm {
         run(SIMD, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 
-    /** {@link #sgemm} on the scalar loops whatever {@link #SIMD_PROPERTY} says. */
+    /** Runs {@link #sgemm} on the scalar loops whatever {@link #SIMD_PROPERTY} is set to. */
     static void sgemmScalar(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOffset, int lda,
                             float[] b, int bOffset, int ldb,
@@ -53,7 +53,7 @@ public final class Gemm {
         run(false, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 
-    /** {@link #sgemm} on the SIMD kernels whatever {@link #SIMD_PROPERTY} says. */
+    /** Runs {@link #sgemm} on the SIMD kernels whatever {@link #SIMD_PROPERTY} is set to. */
     static void sgemmSimd(boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOffset, int lda,
                           float[] b, int bOffset, int ldb,

@@ -1,7 +1,6 @@
 package dev.transact4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,7 +23,7 @@ final class Gemv {
     private static final VectorSpecies<Float> SPECIES = GemmKernel.SPECIES;
     private static final int LANES = SPECIES.length();
 
-    /** Fewest matrix elements worth handing to another thread. */
+    /** Minimum matrix elements of a chunk handed to another thread. */
     private static final long MIN_CHUNK_ELEMENTS = 1L << 16;
 
     /** Columns of W accumulated per pass in {@link #columns}; the sums stay in L1. */
@@ -40,12 +39,13 @@ final class Gemv {
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
+            float[] lanes = new float[LANES];
             int r = r0;
             for (; r + 4 <= r1; r += 4) {
-                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY);
+                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY, lanes);
             }
             for (; r < r1; r++) {
-                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset);
+                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
                 store(alpha, sum, beta, y, yOffset + r * incY);
             }
         });
@@ -54,10 +54,10 @@ final class Gemv {
     /**
      * Four dot products sharing each load of x. Per row: accumulator 0 takes even vector
      * steps, accumulator 1 odd ones, a last odd vector goes to accumulator 0, then the lanes are
-     * reduced and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
+     * added in order and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
      */
     private static void dot4(int k, float alpha, float[] w, int w0, int ldw, float[] x, int xo,
-                             float beta, float[] y, int yo, int incY) {
+                             float beta, float[] y, int yo, int incY, float[] lanes) {
         int w1 = w0 + ldw;
         int w2 = w1 + ldw;
         int w3 = w2 + ldw;
@@ -91,10 +91,10 @@ final class Gemv {
             s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
             p += LANES;
         }
-        float sum0 = s00.add(s01).reduceLanes(VectorOperators.ADD);
-        float sum1 = s10.add(s11).reduceLanes(VectorOperators.ADD);
-        float sum2 = s20.add(s21).reduceLanes(VectorOperators.ADD);
-        float sum3 = s30.add(s31).reduceLanes(VectorOperators.ADD);
+        float sum0 = sumLanes(s00.add(s01), lanes);
+        float sum1 = sumLanes(s10.add(s11), lanes);
+        float sum2 = sumLanes(s20.add(s21), lanes);
+        float sum3 = sumLanes(s30.add(s31), lanes);
         for (; p < k; p++) {
             float xv = x[xo + p];
             sum0 = Math.fma(w[w0 + p], xv, sum0);
@@ -109,7 +109,7 @@ final class Gemv {
     }
 
     /** One dot product with exactly the arithmetic of one row of {@link #dot4}. */
-    private static float dot1(int k, float[] w, int w0, float[] x, int xo) {
+    private static float dot1(int k, float[] w, int w0, float[] x, int xo, float[] lanes) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         FloatVector s1 = s0;
         int bound2 = k - k % (2 * LANES);
@@ -123,7 +123,7 @@ final class Gemv {
             s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
             p += LANES;
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(s0.add(s1), lanes);
         for (; p < k; p++) {
             sum = Math.fma(w[w0 + p], x[xo + p], sum);
         }
@@ -202,6 +202,20 @@ final class Gemv {
                 sums[j] = Math.fma(w[r0 + j], x0, sums[j]);
             }
         }
+    }
+
+    /**
+     * Adds the lanes of v from first to last. {@code reduceLanes(ADD)} leaves the order of the
+     * additions to the implementation, which may differ between compiled and interpreted code;
+     * on JDK 25 it made the same row round differently at 1 and 2 threads.
+     */
+    private static float sumLanes(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float sum = 0f;
+        for (float lane : lanes) {
+            sum += lane;
+        }
+        return sum;
     }
 
     private static void store(float alpha, float sum, float beta, float[] y, int index) {
