@@ -91,10 +91,14 @@ final class Gemv {
             s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
             p += LANES;
         }
-        float sum0 = sumLanes(s00.add(s01), lanes);
-        float sum1 = sumLanes(s10.add(s11), lanes);
-        float sum2 = sumLanes(s20.add(s21), lanes);
-        float sum3 = sumLanes(s30.add(s31), lanes);
+        s00.add(s01).intoArray(lanes, 0);
+        float sum0 = addLanes(lanes);
+        s10.add(s11).intoArray(lanes, 0);
+        float sum1 = addLanes(lanes);
+        s20.add(s21).intoArray(lanes, 0);
+        float sum2 = addLanes(lanes);
+        s30.add(s31).intoArray(lanes, 0);
+        float sum3 = addLanes(lanes);
         for (; p < k; p++) {
             float xv = x[xo + p];
             sum0 = Math.fma(w[w0 + p], xv, sum0);
@@ -123,11 +127,94 @@ final class Gemv {
             s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
             p += LANES;
         }
-        float sum = sumLanes(s0.add(s1), lanes);
+        s0.add(s1).intoArray(lanes, 0);
+        float sum = addLanes(lanes);
         for (; p < k; p++) {
             sum = Math.fma(w[w0 + p], x[xo + p], sum);
         }
         return sum;
+    }
+
+    /** Most rows of X that {@link #rowsBatch} takes; larger batches go to the packed kernel. */
+    static final int MAX_BATCH = 4;
+
+    /**
+     * {@code Y[i, j] = alpha * dot(W[j, :], X[i, :]) + beta * Y[i, j]} for i in [0, batch) and j
+     * in [0, rows), with X {@code [batch, K]} and Y {@code [batch, rows]} row-major: a few
+     * decode-step vectors against one W {@code [rows, K]}, which is read once for all of them.
+     */
+    static void rowsBatch(int batch, int rows, int k, float alpha, float[] w, int wOffset, int ldw,
+                          float[] x, int xOffset, int ldx, float beta, float[] y, int yOffset, int ldy) {
+        int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
+        Parallel.forRange(0, rows, grain, (r0, r1) -> {
+            float[] lanes = new float[LANES];
+            float[] sums = new float[MAX_BATCH];
+            // Rows of X past the batch repeat the last one; their sums are discarded.
+            int x0 = xOffset;
+            int x1 = xOffset + Math.min(1, batch - 1) * ldx;
+            int x2 = xOffset + Math.min(2, batch - 1) * ldx;
+            int x3 = xOffset + Math.min(3, batch - 1) * ldx;
+            for (int r = r0; r < r1; r++) {
+                dotBatch(k, w, wOffset + r * ldw, x, x0, x1, x2, x3, lanes, sums);
+                for (int i = 0; i < batch; i++) {
+                    store(alpha, sums[i], beta, y, yOffset + i * ldy + r);
+                }
+            }
+        });
+    }
+
+    /** Four dot products of one row of W with four rows of X, sharing each load of W. */
+    private static void dotBatch(int k, float[] w, int wo, float[] x, int x0, int x1, int x2, int x3,
+                                 float[] lanes, float[] sums) {
+        FloatVector s00 = FloatVector.zero(SPECIES);
+        FloatVector s01 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        int bound2 = k - k % (2 * LANES);
+        int p = 0;
+        for (; p < bound2; p += 2 * LANES) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, w, wo + p + LANES);
+            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
+            s01 = FloatVector.fromArray(SPECIES, x, x0 + p + LANES).fma(w1, s01);
+            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
+            s11 = FloatVector.fromArray(SPECIES, x, x1 + p + LANES).fma(w1, s11);
+            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
+            s21 = FloatVector.fromArray(SPECIES, x, x2 + p + LANES).fma(w1, s21);
+            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
+            s31 = FloatVector.fromArray(SPECIES, x, x3 + p + LANES).fma(w1, s31);
+        }
+        if (p + LANES <= k) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
+            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
+            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
+            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
+            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
+            p += LANES;
+        }
+        s00.add(s01).intoArray(lanes, 0);
+        float sum0 = addLanes(lanes);
+        s10.add(s11).intoArray(lanes, 0);
+        float sum1 = addLanes(lanes);
+        s20.add(s21).intoArray(lanes, 0);
+        float sum2 = addLanes(lanes);
+        s30.add(s31).intoArray(lanes, 0);
+        float sum3 = addLanes(lanes);
+        for (; p < k; p++) {
+            float wv = w[wo + p];
+            sum0 = Math.fma(x[x0 + p], wv, sum0);
+            sum1 = Math.fma(x[x1 + p], wv, sum1);
+            sum2 = Math.fma(x[x2 + p], wv, sum2);
+            sum3 = Math.fma(x[x3 + p], wv, sum3);
+        }
+        sums[0] = sum0;
+        sums[1] = sum1;
+        sums[2] = sum2;
+        sums[3] = sum3;
     }
 
     /**
@@ -205,12 +292,13 @@ final class Gemv {
     }
 
     /**
-     * Adds the lanes of v from first to last. {@code reduceLanes(ADD)} leaves the order of the
-     * additions to the implementation, which may differ between compiled and interpreted code;
-     * on JDK 25 it made the same row round differently at 1 and 2 threads.
+     * Adds the lanes stored by {@code intoArray} from first to last. {@code reduceLanes(ADD)}
+     * leaves the order of the additions to the implementation, which may differ between compiled
+     * and interpreted code; on JDK 25 it made the same row round differently at 1 and 2 threads.
+     * The vector is stored by the caller because C2 boxes a vector passed to a call it does not
+     * inline.
      */
-    private static float sumLanes(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
+    private static float addLanes(float[] lanes) {
         float sum = 0f;
         for (float lane : lanes) {
             sum += lane;

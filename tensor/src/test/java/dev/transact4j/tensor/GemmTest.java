@@ -200,6 +200,18 @@ class GemmTest {
     }
 
     @Test
+    void smallBatchesMatchReference() {
+        // Two to four rows times a transposed B take the batched matrix-vector kernel.
+        Random random = new Random(17);
+        for (int m = 2; m <= 5; m++) {
+            for (int mask = 0; mask < 4; mask++) {
+                checkBothPaths(new Case(random, (mask & 1) != 0, (mask & 2) != 0, m, 67, 1 + random.nextInt(300),
+                        0.5f, mask == 3 ? 1f : 0f));
+            }
+        }
+    }
+
+    @Test
     void blocksBeyondOneCacheBlockMatchReference() {
         // M above the A block height and N above the B block width of the default blocking.
         Random random = new Random(14);
@@ -212,7 +224,7 @@ class GemmTest {
         Random random = new Random(15);
         List<Case> cases = new ArrayList<>();
         int[][] shapes = {{513, 255, 100}, {100, 513, 300}, {64, 1000, 513}, {1, 4099, 300}, {4099, 1, 300},
-            {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}};
+            {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}, {4, 999, 333}};
         for (int[] s : shapes) {
             for (int mask = 0; mask < 4; mask++) {
                 cases.add(new Case(random, (mask & 1) != 0, (mask & 2) != 0, s[0], s[1], s[2], 1.5f, 0.25f));
