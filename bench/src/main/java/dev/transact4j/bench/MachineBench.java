@@ -43,7 +43,7 @@ public class MachineBench {
     private float[] target;
     private float seed;
 
-    /** Which half of the arrays a thread of the {@code 2} variants works on. */
+    /** Index of the array half that one thread of the {@code 2} variants works on. */
     @State(Scope.Thread)
     public static class Half {
         private static final AtomicInteger NEXT = new AtomicInteger();

@@ -112,7 +112,7 @@ final class Gemv {
         store(alpha, sum3, beta, y, yo + 3 * incY);
     }
 
-    /** One dot product with exactly the arithmetic of one row of {@link #dot4}. */
+    /** Computes one dot product with exactly the arithmetic of one row of {@link #dot4}. */
     private static float dot1(int k, float[] w, int w0, float[] x, int xo, float[] lanes) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         FloatVector s1 = s0;

@@ -295,6 +295,30 @@ class GemmTest {
     }
 
     @Test
+    void cacheSizesParsedFromSysfsText() {
+        assertEquals(48 * 1024, GemmBlocking.parseSize("48K", 1));
+        assertEquals(2 * 1024 * 1024, GemmBlocking.parseSize("2048K", 1));
+        assertEquals(1024 * 1024, GemmBlocking.parseSize("1M", 1));
+        assertEquals(512, GemmBlocking.parseSize("512", 1));
+        assertEquals(7, GemmBlocking.parseSize("", 7));
+        assertEquals(7, GemmBlocking.parseSize("lots", 7));
+    }
+
+    @Test
+    void blockSizesFitTheirCaches() {
+        assertEquals(0, GemmBlocking.MC % GemmBlocking.MR, "MC is a multiple of MR");
+        assertEquals(0, GemmBlocking.NC % GemmBlocking.NR, "NC is a multiple of NR");
+        assertTrue(GemmBlocking.KC >= 64, "KC = " + GemmBlocking.KC);
+        assertTrue(GemmBlocking.KC <= 1024, "KC = " + GemmBlocking.KC);
+        for (int k : new int[] {1, 255, 256, 257, 513, 2048}) {
+            int depth = GemmBlocking.kBlock(k);
+            assertTrue(depth >= 1, "K block " + depth + " for k = " + k);
+            assertTrue(depth <= GemmBlocking.KC, "K block " + depth + " for k = " + k);
+            assertEquals(GemmKernel.ceilDiv(k, GemmBlocking.KC), GemmKernel.ceilDiv(k, depth), "blocks for k = " + k);
+        }
+    }
+
+    @Test
     void invalidArgumentsRejectedWithShapes() {
         float[] x = new float[12];
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
@@ -303,13 +327,13 @@ class GemmTest {
 
         IllegalArgumentException lda = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, x, 0, 2, x, 0, 2, 0f, x, 0, 2));
-        assertTrue(lda.getMessage().contains("lda=2") && lda.getMessage().contains("A stored [2, 3]"),
-                lda.getMessage());
+        assertTrue(lda.getMessage().contains("lda=2"), lda.getMessage());
+        assertTrue(lda.getMessage().contains("A stored [2, 3]"), lda.getMessage());
 
         IllegalArgumentException shortB = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, true, 2, 4, 3, 1f, x, 0, 3, x, 2, 3, 0f, new float[8], 0, 4));
-        assertTrue(shortB.getMessage().contains("B stored [4, 3] (transB=true)")
-                && shortB.getMessage().contains("length 12"), shortB.getMessage());
+        assertTrue(shortB.getMessage().contains("B stored [4, 3] (transB=true)"), shortB.getMessage());
+        assertTrue(shortB.getMessage().contains("length 12"), shortB.getMessage());
 
         IllegalArgumentException nullC = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, false, 2, 2, 2, 1f, x, 0, 2, x, 0, 2, 0f, null, 0, 2));
