@@ -71,10 +71,14 @@ final class GemmKernel {
                       float[] a, int aOffset, int lda,
                       float[] b, int bOffset, int ldb,
                       float beta, float[] c, int cOffset, int ldc) {
-        // Split the larger tile count across threads; each chunk is a whole number of tiles.
+        // Each chunk is a whole number of tiles. A chunk of rows packs all of op(B) and a chunk of
+        // columns all of op(A), so split the dimension whose other operand is smaller to pack,
+        // unless it has too few tiles to share.
         int rowTiles = ceilDiv(m, MR);
         int colTiles = ceilDiv(n, NR);
-        boolean splitRows = rowTiles >= colTiles;
+        int threads = Parallel.threads();
+        boolean splitRows = n <= m ? rowTiles >= threads || rowTiles >= colTiles
+                : colTiles < threads && rowTiles >= colTiles;
         int tiles = splitRows ? rowTiles : colTiles;
         long flopsPerTile = 2L * k * (splitRows ? (long) MR * n : (long) NR * m);
         int grain = (int) Math.min(tiles, Math.max(1, ceilDiv(MIN_CHUNK_FLOPS, flopsPerTile)));
