@@ -10,6 +10,9 @@ For each configuration it writes, under src/test/resources/fixtures/llama/<name>
 - config.json and model.safetensors: a Hugging Face model directory with random weights;
 - reference.safetensors: input_ids and labels of a fixed batch, the logits and loss computed in
   float64, and the gradient of the loss with respect to every parameter (stored as grad.<name>).
+  For the configs in ACTIVATION_CONFIGS it also holds each layer's transitional activations
+  [batch * seq, width]: act.attention.<layer>, the attention output before o_proj, and
+  act.mlp.<layer>, silu(gate_proj(x)) * up_proj(x) before down_proj.
 
 Run with /usr/bin/python3 (Debian's python3-torch and python3-numpy).
 """
@@ -66,6 +69,10 @@ CONFIGS = {
     # Weights stored as bfloat16. The reference runs in float64 on the rounded weights.
     "bf16": {"num_key_value_heads": 2, "torch_dtype": "bfloat16"},
 }
+
+
+# Configs whose reference also stores the transitional activations (kept to a few for size).
+ACTIVATION_CONFIGS = ("gqa", "head_dim")
 
 
 def head_dim(cfg):
@@ -151,7 +158,7 @@ def init_params(cfg, generator):
     return params
 
 
-def forward(cfg, params, input_ids):
+def forward(cfg, params, input_ids, activations=None):
     batch, seq = input_ids.shape
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg)
     eps = cfg["rms_norm_eps"]
@@ -179,11 +186,15 @@ def forward(cfg, params, input_ids):
         scores = q @ k.transpose(-1, -2) / math.sqrt(dim) + causal
         attn = torch.softmax(scores, dim=-1) @ v
         attn = attn.transpose(1, 2).reshape(batch, seq, heads * dim)
+        if activations is not None:
+            activations[f"act.attention.{i}"] = attn.reshape(batch * seq, heads * dim)
         x = x + linear(params, p + "self_attn.o_proj", attn)
 
         # mlp block
         h = rms_norm(x, params[p + "post_attention_layernorm.weight"], eps)
         act = torch.nn.functional.silu(linear(params, p + "mlp.gate_proj", h)) * linear(params, p + "mlp.up_proj", h)
+        if activations is not None:
+            activations[f"act.mlp.{i}"] = act.reshape(batch * seq, -1)
         x = x + linear(params, p + "mlp.down_proj", act)
 
     x = rms_norm(x, params["model.norm.weight"], eps)
@@ -214,7 +225,8 @@ def make(name, overrides, seed):
 
     for tensor in params.values():
         tensor.requires_grad_(True)
-    logits = forward(cfg, params, input_ids)
+    activations = {}
+    logits = forward(cfg, params, input_ids, activations)
     loss = causal_lm_loss(logits, labels)
     loss.backward()
 
@@ -234,6 +246,9 @@ def make(name, overrides, seed):
     }
     for k, v in params.items():
         reference["grad." + k] = v.grad.float()
+    if name in ACTIVATION_CONFIGS:
+        for k, v in activations.items():
+            reference[k] = v.detach().float()
     write_fixture(os.path.join("llama", name, "reference"), reference, {"config": name, "seed": seed})
 
 
