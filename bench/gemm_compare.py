@@ -133,8 +133,8 @@ def java_version():
 def write_report(args, blas):
     gemm, machine, jvm = load_jmh(args.jmh)
     lanes = args.lanes
-    # MachineBench: fmaPeak is time per loop step of FMA_CHAINS vector FMAs on one thread;
-    # the "2" variants run on two threads at once and report time per thread.
+    # MachineBench.fmaPeak is the time of one loop step (FMA_CHAINS vector FMAs) on one thread.
+    # The "2" variants run on two threads at once and report the time per thread.
     peak = {}
     if "fmaPeak" in machine:
         peak[1] = FMA_CHAINS * lanes * 2 / machine["fmaPeak"] / 1e9

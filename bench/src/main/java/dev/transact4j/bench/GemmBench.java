@@ -75,6 +75,21 @@ public class GemmBench {
         b = randomArray(random, k * n);
         c = new float[m * n];
         Parallel.setThreads(threads);
+        warmUp();
+    }
+
+    /**
+     * Compiles the kernels on small products first. Interpreted Vector API code is thousands of
+     * times slower than compiled code, and the first call of a large shape would otherwise take
+     * most of the warm-up iterations.
+     */
+    private void warmUp() {
+        float[] x = new float[96 * 96];
+        float[] y = new float[96 * 96];
+        for (int i = 0; i < 300; i++) {
+            Gemm.sgemm(transA, transB, 96, 96, 96, 1f, x, 0, 96, x, 0, 96, 0f, y, 0, 96);
+            Gemm.sgemm(transA, transB, 1, 96, 96, 1f, x, 0, transA ? 1 : 96, x, 0, 96, 0f, y, 0, 96);
+        }
     }
 
     private static float[] randomArray(Random random, int length) {

@@ -34,7 +34,7 @@ public class MachineBench {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     /** Iterations of the FMA loop; each runs 16 independent vector FMAs. */
-    public static final int FMA_STEPS = 1 << 16;
+    public static final int FMA_STEPS = 1 << 12;
 
     /** Floats in each array of the bandwidth benchmarks: 256 MiB, far beyond any cache. */
     public static final int STREAM_FLOATS = 64 << 20;
@@ -43,7 +43,7 @@ public class MachineBench {
     private float[] target;
     private float seed;
 
-    /** Which half of the arrays a thread of the {@code 2} variants works on. */
+    /** Index of the array half that one thread of the {@code 2} variants works on. */
     @State(Scope.Thread)
     public static class Half {
         private static final AtomicInteger NEXT = new AtomicInteger();
@@ -63,23 +63,30 @@ public class MachineBench {
             source[i] = i;
         }
         seed = 1.0001f;
+        // Interpreted Vector API code is thousands of times slower than compiled code, and one
+        // call over 256 MiB would take the whole warm-up: compile both kernels on small inputs.
+        float sink = 0f;
+        for (int i = 0; i < 20_000; i++) {
+            sink += sum(source, 0, 4096) + fmaLoop(seed, 64);
+        }
+        seed += sink * 0f;
     }
 
     @Benchmark
     @OperationsPerInvocation(FMA_STEPS)
     public float fmaPeak() {
-        return fmaLoop(seed);
+        return fmaLoop(seed, FMA_STEPS);
     }
 
     @Benchmark
     @Threads(2)
     @OperationsPerInvocation(FMA_STEPS)
     public float fmaPeak2() {
-        return fmaLoop(seed);
+        return fmaLoop(seed, FMA_STEPS);
     }
 
     /** 16 dependency chains of vector FMAs, enough to cover the FMA latency on two ports. */
-    private static float fmaLoop(float seed) {
+    private static float fmaLoop(float seed, int steps) {
         FloatVector m = FloatVector.broadcast(SPECIES, 0.9999f);
         FloatVector s0 = FloatVector.broadcast(SPECIES, seed);
         FloatVector s1 = s0.add(1f);
@@ -97,7 +104,7 @@ public class MachineBench {
         FloatVector s13 = s0.add(13f);
         FloatVector s14 = s0.add(14f);
         FloatVector s15 = s0.add(15f);
-        for (int i = 0; i < FMA_STEPS; i++) {
+        for (int i = 0; i < steps; i++) {
             s0 = s0.fma(m, m);
             s1 = s1.fma(m, m);
             s2 = s2.fma(m, m);

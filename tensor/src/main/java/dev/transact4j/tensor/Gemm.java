@@ -8,8 +8,9 @@ package dev.transact4j.tensor;
  * {@code [m, n]}; each matrix is read from its array starting at its offset, with its leading
  * dimension (the distance between consecutive rows as stored) given separately.
  *
- * <p>Large products run the packed, register-blocked SIMD kernel ({@link GemmKernel}); a product
- * with m = 1 or n = 1 runs a matrix-vector kernel ({@link Gemv}) that streams the matrix once.
+ * <p>Large products run the packed, register-blocked SIMD kernel ({@link GemmKernel}). A product
+ * with m = 1 or n = 1, or with at most four rows times a transposed B, runs a matrix-vector
+ * kernel ({@link Gemv}) that streams the matrix once.
  * Setting the system property {@code transact4j.simd=false} switches to plain scalar loops
  * ({@link GemmScalar}). Work is split over {@link Parallel} threads by blocks of C, and each
  * element of C sums over K in the same order whatever the thread count, so results are bitwise
@@ -45,7 +46,7 @@ public final class Gemm {
         run(SIMD, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 
-    /** {@link #sgemm} on the scalar loops whatever {@link #SIMD_PROPERTY} says. */
+    /** Runs {@link #sgemm} on the scalar loops whatever {@link #SIMD_PROPERTY} is set to. */
     static void sgemmScalar(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOffset, int lda,
                             float[] b, int bOffset, int ldb,
@@ -53,7 +54,7 @@ public final class Gemm {
         run(false, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 
-    /** {@link #sgemm} on the SIMD kernels whatever {@link #SIMD_PROPERTY} says. */
+    /** Runs {@link #sgemm} on the SIMD kernels whatever {@link #SIMD_PROPERTY} is set to. */
     static void sgemmSimd(boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOffset, int lda,
                           float[] b, int bOffset, int ldb,
@@ -107,6 +108,17 @@ public final class Gemm {
             } else {
                 Gemv.rows(m, k, alpha, a, aOffset, lda, x, xOffset, beta, c, cOffset, ldc);
             }
+        } else if (transB && m <= Gemv.MAX_BATCH) {
+            // A few rows times W^T: read W once for all of them rather than pack it.
+            float[] x = a;
+            int xOffset = aOffset;
+            int ldx = lda;
+            if (transA) {
+                x = transpose(a, aOffset, lda, k, m);
+                xOffset = 0;
+                ldx = k;
+            }
+            Gemv.rowsBatch(m, n, k, alpha, b, bOffset, ldb, x, xOffset, ldx, beta, c, cOffset, ldc);
         } else {
             GemmKernel.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
         }
@@ -147,6 +159,17 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /** Returns the [cols, rows] transpose of a [rows, cols] matrix as a contiguous array. */
+    private static float[] transpose(float[] array, int offset, int ld, int rows, int cols) {
+        float[] out = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[c * rows + r] = array[offset + r * ld + c];
+            }
+        }
+        return out;
     }
 
     private static float[] gather(float[] array, int offset, int stride, int count) {

@@ -31,11 +31,22 @@ final class GemmBlocking {
     static final int L2_BYTES = cacheBytes(2, 1024 * 1024);
 
     /**
-     * Depth of a K block: the B micro-panel ({@code KC * NR} floats) and the A micro-panel
-     * ({@code KC * MR} floats) together fill about 70% of L1d, leaving room for C and stack.
+     * Maximum depth of a K block: the B micro-panel ({@code KC * NR} floats), which is reused
+     * across a whole A block, fills about two thirds of L1d; A micro-panels and C lines stream
+     * through the rest.
      */
     static final int KC = property("transact4j.gemm.kc",
-            clamp(roundDown((int) (L1D_BYTES * 0.7 / (Float.BYTES * (NR + MR))), 16), 64, 1024));
+            clamp(roundDown(L1D_BYTES * 2 / 3 / (Float.BYTES * NR), 16), 64, 1024));
+
+    /**
+     * Returns the depth of each K block for inner dimension k: k split into {@code ceil(k / KC)}
+     * equal blocks (the last one shorter by the remainder), so no block is a thin leftover that
+     * pays a full pass over C. Depends on k and KC only, never on the thread count.
+     */
+    static int kBlock(int k) {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / blocks;
+    }
 
     /**
      * Rows of an A block: {@code MC * KC} floats fill about a sixth of L2, which leaves L2 room
@@ -80,7 +91,12 @@ final class GemmBlocking {
             return fallback;
         }
         char unit = Character.toUpperCase(text.charAt(text.length() - 1));
-        long scale = unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1;
+        long scale = 1;
+        if (unit == 'K') {
+            scale = 1024;
+        } else if (unit == 'M') {
+            scale = 1024 * 1024;
+        }
         String digits = Character.isDigit(unit) ? text : text.substring(0, text.length() - 1);
         try {
             long bytes = Long.parseLong(digits) * scale;

@@ -1,6 +1,5 @@
 package dev.transact4j.tensor;
 
-import static dev.transact4j.tensor.GemmBlocking.KC;
 import static dev.transact4j.tensor.GemmBlocking.MC;
 import static dev.transact4j.tensor.GemmBlocking.MR;
 import static dev.transact4j.tensor.GemmBlocking.NC;
@@ -28,8 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel and only their write-back to C is cut to the valid rows and columns.
  *
  * <p>Each element of C accumulates its products in the order p = 0, 1, ..., K-1 with one fused
- * multiply-add each, restarting at every K block of {@link GemmBlocking#KC} and adding the block's
- * sum to C as {@code alpha * sum + beta' * C} (beta' is beta for the first block, 1 after).
+ * multiply-add each, restarting at every K block ({@link GemmBlocking#kBlock}) and adding the
+ * block's sum to C as {@code alpha * sum + beta' * C} (beta' is beta for the first block, 1 after).
  * Threads split M or N at tile boundaries and never K, so results do not depend on the thread
  * count.
  */
@@ -38,7 +37,7 @@ final class GemmKernel {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final int LANES = SPECIES.length();
 
-    /** Fewest floating-point operations worth handing to another thread. */
+    /** Minimum floating-point operations of a chunk handed to another thread. */
     private static final long MIN_CHUNK_FLOPS = 1L << 22;
 
     /** Packing buffers and the edge tile of one thread, grown on demand and reused. */
@@ -96,10 +95,11 @@ final class GemmKernel {
                               float[] b, int bOffset, int ldb,
                               float beta, float[] c, int cOffset, int ldc) {
         Buffers buffers = BUFFERS.get();
+        int kBlock = GemmBlocking.kBlock(k);
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kBlock) {
+                int kc = Math.min(kBlock, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
 
                 float[] packedB = buffers.packedB(kc * ceilDiv(nc, NR) * NR);

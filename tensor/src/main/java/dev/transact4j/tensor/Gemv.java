@@ -1,7 +1,6 @@
 package dev.transact4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,7 +23,7 @@ final class Gemv {
     private static final VectorSpecies<Float> SPECIES = GemmKernel.SPECIES;
     private static final int LANES = SPECIES.length();
 
-    /** Fewest matrix elements worth handing to another thread. */
+    /** Minimum matrix elements of a chunk handed to another thread. */
     private static final long MIN_CHUNK_ELEMENTS = 1L << 16;
 
     /** Columns of W accumulated per pass in {@link #columns}; the sums stay in L1. */
@@ -40,12 +39,13 @@ final class Gemv {
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
+            float[] lanes = new float[LANES];
             int r = r0;
             for (; r + 4 <= r1; r += 4) {
-                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY);
+                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY, lanes);
             }
             for (; r < r1; r++) {
-                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset);
+                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
                 store(alpha, sum, beta, y, yOffset + r * incY);
             }
         });
@@ -54,10 +54,10 @@ final class Gemv {
     /**
      * Four dot products sharing each load of x. Per row: accumulator 0 takes even vector
      * steps, accumulator 1 odd ones, a last odd vector goes to accumulator 0, then the lanes are
-     * reduced and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
+     * added in order and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
      */
     private static void dot4(int k, float alpha, float[] w, int w0, int ldw, float[] x, int xo,
-                             float beta, float[] y, int yo, int incY) {
+                             float beta, float[] y, int yo, int incY, float[] lanes) {
         int w1 = w0 + ldw;
         int w2 = w1 + ldw;
         int w3 = w2 + ldw;
@@ -91,10 +91,14 @@ final class Gemv {
             s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
             p += LANES;
         }
-        float sum0 = s00.add(s01).reduceLanes(VectorOperators.ADD);
-        float sum1 = s10.add(s11).reduceLanes(VectorOperators.ADD);
-        float sum2 = s20.add(s21).reduceLanes(VectorOperators.ADD);
-        float sum3 = s30.add(s31).reduceLanes(VectorOperators.ADD);
+        s00.add(s01).intoArray(lanes, 0);
+        float sum0 = addLanes(lanes);
+        s10.add(s11).intoArray(lanes, 0);
+        float sum1 = addLanes(lanes);
+        s20.add(s21).intoArray(lanes, 0);
+        float sum2 = addLanes(lanes);
+        s30.add(s31).intoArray(lanes, 0);
+        float sum3 = addLanes(lanes);
         for (; p < k; p++) {
             float xv = x[xo + p];
             sum0 = Math.fma(w[w0 + p], xv, sum0);
@@ -108,8 +112,8 @@ final class Gemv {
         store(alpha, sum3, beta, y, yo + 3 * incY);
     }
 
-    /** One dot product with exactly the arithmetic of one row of {@link #dot4}. */
-    private static float dot1(int k, float[] w, int w0, float[] x, int xo) {
+    /** Computes one dot product with exactly the arithmetic of one row of {@link #dot4}. */
+    private static float dot1(int k, float[] w, int w0, float[] x, int xo, float[] lanes) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         FloatVector s1 = s0;
         int bound2 = k - k % (2 * LANES);
@@ -123,11 +127,94 @@ final class Gemv {
             s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
             p += LANES;
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        s0.add(s1).intoArray(lanes, 0);
+        float sum = addLanes(lanes);
         for (; p < k; p++) {
             sum = Math.fma(w[w0 + p], x[xo + p], sum);
         }
         return sum;
+    }
+
+    /** Most rows of X that {@link #rowsBatch} takes; larger batches go to the packed kernel. */
+    static final int MAX_BATCH = 4;
+
+    /**
+     * {@code Y[i, j] = alpha * dot(W[j, :], X[i, :]) + beta * Y[i, j]} for i in [0, batch) and j
+     * in [0, rows), with X {@code [batch, K]} and Y {@code [batch, rows]} row-major: a few
+     * decode-step vectors against one W {@code [rows, K]}, which is read once for all of them.
+     */
+    static void rowsBatch(int batch, int rows, int k, float alpha, float[] w, int wOffset, int ldw,
+                          float[] x, int xOffset, int ldx, float beta, float[] y, int yOffset, int ldy) {
+        int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
+        Parallel.forRange(0, rows, grain, (r0, r1) -> {
+            float[] lanes = new float[LANES];
+            float[] sums = new float[MAX_BATCH];
+            // Rows of X past the batch repeat the last one; their sums are discarded.
+            int x0 = xOffset;
+            int x1 = xOffset + Math.min(1, batch - 1) * ldx;
+            int x2 = xOffset + Math.min(2, batch - 1) * ldx;
+            int x3 = xOffset + Math.min(3, batch - 1) * ldx;
+            for (int r = r0; r < r1; r++) {
+                dotBatch(k, w, wOffset + r * ldw, x, x0, x1, x2, x3, lanes, sums);
+                for (int i = 0; i < batch; i++) {
+                    store(alpha, sums[i], beta, y, yOffset + i * ldy + r);
+                }
+            }
+        });
+    }
+
+    /** Four dot products of one row of W with four rows of X, sharing each load of W. */
+    private static void dotBatch(int k, float[] w, int wo, float[] x, int x0, int x1, int x2, int x3,
+                                 float[] lanes, float[] sums) {
+        FloatVector s00 = FloatVector.zero(SPECIES);
+        FloatVector s01 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        int bound2 = k - k % (2 * LANES);
+        int p = 0;
+        for (; p < bound2; p += 2 * LANES) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, w, wo + p + LANES);
+            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
+            s01 = FloatVector.fromArray(SPECIES, x, x0 + p + LANES).fma(w1, s01);
+            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
+            s11 = FloatVector.fromArray(SPECIES, x, x1 + p + LANES).fma(w1, s11);
+            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
+            s21 = FloatVector.fromArray(SPECIES, x, x2 + p + LANES).fma(w1, s21);
+            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
+            s31 = FloatVector.fromArray(SPECIES, x, x3 + p + LANES).fma(w1, s31);
+        }
+        if (p + LANES <= k) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
+            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
+            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
+            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
+            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
+            p += LANES;
+        }
+        s00.add(s01).intoArray(lanes, 0);
+        float sum0 = addLanes(lanes);
+        s10.add(s11).intoArray(lanes, 0);
+        float sum1 = addLanes(lanes);
+        s20.add(s21).intoArray(lanes, 0);
+        float sum2 = addLanes(lanes);
+        s30.add(s31).intoArray(lanes, 0);
+        float sum3 = addLanes(lanes);
+        for (; p < k; p++) {
+            float wv = w[wo + p];
+            sum0 = Math.fma(x[x0 + p], wv, sum0);
+            sum1 = Math.fma(x[x1 + p], wv, sum1);
+            sum2 = Math.fma(x[x2 + p], wv, sum2);
+            sum3 = Math.fma(x[x3 + p], wv, sum3);
+        }
+        sums[0] = sum0;
+        sums[1] = sum1;
+        sums[2] = sum2;
+        sums[3] = sum3;
     }
 
     /**
@@ -202,6 +289,21 @@ final class Gemv {
                 sums[j] = Math.fma(w[r0 + j], x0, sums[j]);
             }
         }
+    }
+
+    /**
+     * Adds the lanes stored by {@code intoArray} from first to last. {@code reduceLanes(ADD)}
+     * leaves the order of the additions to the implementation, which may differ between compiled
+     * and interpreted code; on JDK 25 it made the same row round differently at 1 and 2 threads.
+     * The vector is stored by the caller because C2 boxes a vector passed to a call it does not
+     * inline.
+     */
+    private static float addLanes(float[] lanes) {
+        float sum = 0f;
+        for (float lane : lanes) {
+            sum += lane;
+        }
+        return sum;
     }
 
     private static void store(float alpha, float sum, float beta, float[] y, int index) {

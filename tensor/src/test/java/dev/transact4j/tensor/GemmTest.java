@@ -200,6 +200,18 @@ class GemmTest {
     }
 
     @Test
+    void smallBatchesMatchReference() {
+        // Two to four rows times a transposed B take the batched matrix-vector kernel.
+        Random random = new Random(17);
+        for (int m = 2; m <= 5; m++) {
+            for (int mask = 0; mask < 4; mask++) {
+                checkBothPaths(new Case(random, (mask & 1) != 0, (mask & 2) != 0, m, 67, 1 + random.nextInt(300),
+                        0.5f, mask == 3 ? 1f : 0f));
+            }
+        }
+    }
+
+    @Test
     void blocksBeyondOneCacheBlockMatchReference() {
         // M above the A block height and N above the B block width of the default blocking.
         Random random = new Random(14);
@@ -212,7 +224,7 @@ class GemmTest {
         Random random = new Random(15);
         List<Case> cases = new ArrayList<>();
         int[][] shapes = {{513, 255, 100}, {100, 513, 300}, {64, 1000, 513}, {1, 4099, 300}, {4099, 1, 300},
-            {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}};
+            {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}, {4, 999, 333}};
         for (int[] s : shapes) {
             for (int mask = 0; mask < 4; mask++) {
                 cases.add(new Case(random, (mask & 1) != 0, (mask & 2) != 0, s[0], s[1], s[2], 1.5f, 0.25f));
@@ -283,6 +295,30 @@ class GemmTest {
     }
 
     @Test
+    void cacheSizesParsedFromSysfsText() {
+        assertEquals(48 * 1024, GemmBlocking.parseSize("48K", 1));
+        assertEquals(2 * 1024 * 1024, GemmBlocking.parseSize("2048K", 1));
+        assertEquals(1024 * 1024, GemmBlocking.parseSize("1M", 1));
+        assertEquals(512, GemmBlocking.parseSize("512", 1));
+        assertEquals(7, GemmBlocking.parseSize("", 7));
+        assertEquals(7, GemmBlocking.parseSize("lots", 7));
+    }
+
+    @Test
+    void blockSizesFitTheirCaches() {
+        assertEquals(0, GemmBlocking.MC % GemmBlocking.MR, "MC is a multiple of MR");
+        assertEquals(0, GemmBlocking.NC % GemmBlocking.NR, "NC is a multiple of NR");
+        assertTrue(GemmBlocking.KC >= 64, "KC = " + GemmBlocking.KC);
+        assertTrue(GemmBlocking.KC <= 1024, "KC = " + GemmBlocking.KC);
+        for (int k : new int[] {1, 255, 256, 257, 513, 2048}) {
+            int depth = GemmBlocking.kBlock(k);
+            assertTrue(depth >= 1, "K block " + depth + " for k = " + k);
+            assertTrue(depth <= GemmBlocking.KC, "K block " + depth + " for k = " + k);
+            assertEquals(GemmKernel.ceilDiv(k, GemmBlocking.KC), GemmKernel.ceilDiv(k, depth), "blocks for k = " + k);
+        }
+    }
+
+    @Test
     void invalidArgumentsRejectedWithShapes() {
         float[] x = new float[12];
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
@@ -291,13 +327,13 @@ class GemmTest {
 
         IllegalArgumentException lda = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, x, 0, 2, x, 0, 2, 0f, x, 0, 2));
-        assertTrue(lda.getMessage().contains("lda=2") && lda.getMessage().contains("A stored [2, 3]"),
-                lda.getMessage());
+        assertTrue(lda.getMessage().contains("lda=2"), lda.getMessage());
+        assertTrue(lda.getMessage().contains("A stored [2, 3]"), lda.getMessage());
 
         IllegalArgumentException shortB = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, true, 2, 4, 3, 1f, x, 0, 3, x, 2, 3, 0f, new float[8], 0, 4));
-        assertTrue(shortB.getMessage().contains("B stored [4, 3] (transB=true)")
-                && shortB.getMessage().contains("length 12"), shortB.getMessage());
+        assertTrue(shortB.getMessage().contains("B stored [4, 3] (transB=true)"), shortB.getMessage());
+        assertTrue(shortB.getMessage().contains("length 12"), shortB.getMessage());
 
         IllegalArgumentException nullC = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, false, 2, 2, 2, 1f, x, 0, 2, x, 0, 2, 0f, null, 0, 2));
