@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Measures prefill and greedy decode tokens/s of our LlamaForCausalLM (InferenceBench) and of a
+# plain-PyTorch Llama (bench/torch_inference.py) on the tiny and small configurations, with 1 and
+# 2 threads, in one sitting, and writes bench/results/inference.md.
+#
+# Usage: bench/inference_compare.sh [extra InferenceBench and torch_inference.py options,
+#        such as --repeats 5 or --configs tiny]
+# Needs root (or the packages already installed) for python3-torch and libopenblas0-openmp.
+# Takes about 5 minutes on a 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=/usr/bin/python3
+RESULTS=bench/results
+OURS="$RESULTS/inference-ours.jsonl"
+THEIRS="$RESULTS/inference-torch.jsonl"
+mkdir -p "$RESULTS"
+
+# Debian's default OpenBLAS (pthreads) runs its own threads beside torch's OpenMP threads, and two
+# torch threads end up slower than one. torch gets the OpenMP build through LD_LIBRARY_PATH
+# instead; the system-wide BLAS alternative stays as it is.
+OPENMP_BLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp
+missing=()
+for pkg in python3-torch libopenblas0-openmp; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing ${missing[*]}"
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+fi
+[ -e "$OPENMP_BLAS/libblas.so.3" ] || { echo "$OPENMP_BLAS/libblas.so.3 is missing; install libopenblas0-openmp" >&2; exit 1; }
+
+mvn -B -ntp -q -pl bench -am -DskipTests package
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+: >"$OURS"
+: >"$THEIRS"
+for threads in 1 2; do
+  echo "transact4j, $threads thread(s)"
+  java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+    dev.transact4j.bench.InferenceBench --threads "$threads" --profile "$@" 2>/dev/null | tee -a "$OURS"
+
+  # With libgomp's default wait policy, threads spin at every barrier; when another job runs on one of
+  # the two cores, a spinning thread waits for a descheduled one and two threads ran 30 times slower
+  # than one in our runs. PASSIVE makes them sleep, which is what a shared machine needs.
+  echo "PyTorch, $threads thread(s)"
+  LD_LIBRARY_PATH="$OPENMP_BLAS" OMP_WAIT_POLICY=PASSIVE \
+    "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
+done
+
+"$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --load-before "$LOAD_BEFORE" \
+  --command "bench/inference_compare.sh${*:+ $*}" --out "$RESULTS/inference.md"
+echo "Wrote $RESULTS/inference.md"

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Write bench/results/inference.md from the JSON lines of InferenceBench and torch_inference.py.
+
+Run through bench/inference_compare.sh, which produces both inputs in one sitting. The decode
+bandwidth bound of a configuration is the copy bandwidth divided by the weight bytes one decode
+step reads. Copy bandwidth counts bytes read plus bytes written and comes from InferenceBench at
+the same thread count. A step reads every float32 weight of ModelStats except the embedding table,
+of which it reads one row.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+
+TARGET_DECODE_RATIO = 1.5
+TARGET_BOUND_FRACTION = 0.8
+
+
+def read_lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip().startswith("{")]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def split(lines, path):
+    """Return (header lines, {(config, threads): result}, {threads: copy GB/s})."""
+    headers, results, copy = [], {}, {}
+    for line in lines:
+        if "config" in line:
+            results[(line["config"], line["threads"])] = line
+        elif "copy_gb_per_second" in line and "threads" in line and "torch" not in line:
+            copy[line["threads"]] = line["copy_gb_per_second"]
+        else:
+            headers.append(line)
+    if not results:
+        sys.exit(f"{path} holds no result lines; see the harness output for the failed run")
+    return headers, results, copy
+
+
+def decode_bytes(result):
+    """Weight bytes one decode step reads: all weights but the embedding table, plus its one row."""
+    return result["weight_bytes"] - result["embedding_bytes"] + 4 * result["hidden_size"]
+
+
+def write_report(args):
+    _, ours, copy = split(read_lines(args.ours), args.ours)
+    torch_headers, theirs, _ = split(read_lines(args.torch), args.torch)
+    jvm = next((line["jvm"] for line in read_lines(args.ours) if "jvm" in line), "unknown JVM")
+    torch_by_threads = {h["threads"]: h for h in torch_headers if "torch" in h}
+    any_torch = next(iter(torch_by_threads.values()))
+    load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+
+    lines = ["# Inference: transact4j against PyTorch", ""]
+    lines.append(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
+                 "`bench/inference_compare.sh`: `InferenceBench` (Java) and `bench/torch_inference.py` "
+                 "(plain-PyTorch Llama with a KV cache), alternating by thread count in one sitting.")
+    lines.append("")
+    lines.append(f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs")
+    lines.append(f"- JVM: {jvm}")
+    lines.append(f"- PyTorch {any_torch['torch']} (Debian python3-torch), float32, `torch.inference_mode()`, "
+                 "`torch.set_num_threads(threads)`, interop threads 1")
+    for threads, header in sorted(torch_by_threads.items()):
+        policy = header.get("omp_wait_policy") or "default"
+        lines.append(f"- PyTorch BLAS at {threads} thread(s): {', '.join(header['blas'])}; "
+                     f"OMP_WAIT_POLICY {policy}")
+    lines.append(f"- Load average (1, 5, 15 min) at the start: {args.load_before}; at the end: {load_after}")
+    lines.append(f"- Command: `{args.command}`")
+    lines.append("")
+    lines.append("Both sides: random weights of the same shapes, a prefill of the same number of random "
+                 "tokens into an empty KV cache, then greedy decode steps of one token; after warm-up "
+                 "rounds, the fastest of the timed rounds of each phase. The machine is shared with "
+                 "other jobs, so absolute numbers move between runs; the ratios from one run are what "
+                 "counts.")
+    lines.append("")
+
+    lines.append("| config | threads | prefill tok/s ours | prefill tok/s torch | prefill ratio "
+                 "| decode tok/s ours | decode tok/s torch | decode ratio | decode bound tok/s "
+                 "| ours of bound | torch of bound | targets (1.5x, 80%) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    profile_rows = []
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
+        other = theirs.get((config, threads))
+        if other is None:
+            sys.exit(f"{args.torch} has no result for {config} at {threads} threads")
+        if (mine["prompt"], mine["decode"]) != (other["prompt"], other["decode"]):
+            sys.exit(f"{config} at {threads} threads: prompt/decode lengths differ between the two sides")
+        bound = copy[threads] * 1e9 / decode_bytes(mine)
+        prefill_ratio = mine["prefill_tokens_per_second"] / other["prefill_tokens_per_second"]
+        decode_ratio = mine["decode_tokens_per_second"] / other["decode_tokens_per_second"]
+        ours_fraction = mine["decode_tokens_per_second"] / bound
+        torch_fraction = other["decode_tokens_per_second"] / bound
+        met = "yes" if decode_ratio >= TARGET_DECODE_RATIO and ours_fraction >= TARGET_BOUND_FRACTION else "**no**"
+        lines.append(f"| {config} | {threads} | {mine['prefill_tokens_per_second']:.0f} "
+                     f"| {other['prefill_tokens_per_second']:.0f} | {prefill_ratio:.2f} "
+                     f"| {mine['decode_tokens_per_second']:.1f} | {other['decode_tokens_per_second']:.1f} "
+                     f"| {decode_ratio:.2f} | {bound:.0f} | {ours_fraction:.0%} | {torch_fraction:.0%} | {met} |")
+        if "projections_seconds_per_token" in mine:
+            step = 1.0 / mine["decode_tokens_per_second"]
+            projections = mine["projections_seconds_per_token"]
+            profile_rows.append(f"| {config} | {threads} | {step * 1e3:.2f} | {projections * 1e3:.2f} "
+                                f"| {projections / step:.0%} | {(step - projections) * 1e3:.2f} "
+                                f"| {decode_bytes(mine) / projections / 1e9:.1f} |")
+    lines.append("")
+
+    first = next(iter(ours.values()))
+    lines.append(f"Prefill: {first['prompt']} tokens. Decode: {first['decode']} greedy tokens after that "
+                 "prefill, batch 1. Ratios are ours / torch.")
+    lines.append("")
+    lines.append("Decode bound: copy bandwidth / weight bytes per decode step. A step reads every float32 "
+                 "weight except the embedding table, of which it reads one row: "
+                 + ", ".join(f"{config} {decode_bytes(r) / 1e6:.1f} MB"
+                             for (config, t), r in sorted(ours.items()) if t == min(copy)) + ". "
+                 "The step also reads the KV cache, "
+                 + ", ".join(f"{config} {r['kv_bytes_per_position'] / 1e3:.0f} kB"
+                             for (config, t), r in sorted(ours.items()) if t == min(copy))
+                 + " per cached position, which the bound leaves out.")
+    lines.append("")
+    lines.append("| threads | copy bandwidth, Java arraycopy (GB/s) | copy bandwidth, torch copy_ (GB/s) |")
+    lines.append("|---|---|---|")
+    for threads in sorted(copy):
+        torch_copy = torch_by_threads.get(threads, {}).get("copy_gb_per_second", float("nan"))
+        lines.append(f"| {threads} | {copy[threads]:.1f} | {torch_copy:.1f} |")
+    lines.append("")
+    lines.append("Copy bandwidth counts bytes read plus bytes written for a 256 MiB float array, "
+                 "split evenly over the threads; the fastest of several copies.")
+    lines.append("")
+
+    if profile_rows:
+        lines.append("## Where a decode step goes (ours)")
+        lines.append("")
+        lines.append("| config | threads | ms per decode step | ms in projections | share | ms elsewhere "
+                     "| projection GB/s |")
+        lines.append("|---|---|---|---|---|---|---|")
+        lines.extend(profile_rows)
+        lines.append("")
+        lines.append("Projections: every `Linear` of the model (q, k, v, o, gate, up, down per layer, and "
+                     "lm_head) run once on one row, timed apart from the model. Elsewhere: the step time "
+                     "minus that, for RMSNorm, rotary, attention over the cache, SwiGLU, residual adds, "
+                     "the embedding row, argmax and allocation.")
+        lines.append("")
+
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines))
+    os.replace(tmp, args.out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ours", required=True, help="JSON lines written by InferenceBench")
+    parser.add_argument("--torch", required=True, help="JSON lines written by torch_inference.py")
+    parser.add_argument("--load-before", required=True, help="/proc/loadavg 1, 5, 15 min at the start")
+    parser.add_argument("--command", required=True, help="the command that produced the inputs")
+    parser.add_argument("--out", required=True, help="Markdown file to write")
+    write_report(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

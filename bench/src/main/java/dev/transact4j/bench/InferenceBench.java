@@ -1,0 +1,281 @@
+package dev.transact4j.bench;
+
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.llama.LlamaKvCache;
+import dev.transact4j.llama.ModelStats;
+import dev.transact4j.nn.Linear;
+import dev.transact4j.nn.Module;
+import dev.transact4j.tensor.GradMode;
+import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Times prefill and greedy decode of {@link LlamaForCausalLM} with a KV cache, and the machine's
+ * copy bandwidth, for the inference comparison with PyTorch in {@code bench/inference_compare.sh}.
+ *
+ * <p>For each thread count it measures the copy bandwidth of a {@link MachineBench#STREAM_FLOATS}
+ * float array, then for each configuration runs rounds of one prefill of {@code --prompt} random
+ * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
+ * untimed rounds it reports the fastest of {@code --repeats} rounds for each phase: on a machine
+ * shared with other jobs the fastest round is the one least slowed by them. With
+ * {@code --profile} it also times the decode step's matrix-vector products alone (every
+ * {@link Linear} of the model on one row), which splits a decode step into projections and the
+ * rest (norms, rotary, attention over the cache, residual adds, allocation).
+ *
+ * <p>Output: one JSON object per line on standard output, read by {@code bench/inference_report.py}.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+ *     dev.transact4j.bench.InferenceBench --configs tiny,small --threads 1,2
+ * </pre>
+ */
+public final class InferenceBench {
+
+    private static final Map<String, LlamaConfig> CONFIGS = Map.of("tiny", LlamaConfig.tiny(), "small", LlamaConfig.small());
+
+    private InferenceBench() {
+    }
+
+    /** Command-line options; see {@link #usage()}. */
+    record Options(List<String> configs, int[] threads, int prompt, int decode, int warmup, int repeats,
+                   boolean profile) {
+    }
+
+    public static void main(String[] args) {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("InferenceBench: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+
+        System.out.println(json("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+                "cores", Runtime.getRuntime().availableProcessors()));
+        for (int threads : options.threads()) {
+            Parallel.setThreads(threads);
+            System.out.println(json("threads", threads, "copy_gb_per_second", copyBandwidth(threads, options.repeats())));
+            for (String name : options.configs()) {
+                System.out.println(measure(name, CONFIGS.get(name), threads, options));
+            }
+        }
+    }
+
+    static Options parse(String[] args) {
+        List<String> configs = List.of("tiny", "small");
+        int[] threads = {1, 2};
+        int prompt = 256;
+        int decode = 128;
+        int warmup = 2;
+        int repeats = 3;
+        boolean profile = false;
+        for (int i = 0; i < args.length; i++) {
+            String flag = args[i];
+            if (flag.equals("--profile")) {
+                profile = true;
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + flag + " needs a value");
+            }
+            String value = args[++i];
+            switch (flag) {
+                case "--configs" -> {
+                    configs = List.of(value.split(","));
+                    for (String name : configs) {
+                        if (!CONFIGS.containsKey(name)) {
+                            throw new IllegalArgumentException("unknown config '" + name + "' in --configs; expected tiny or small");
+                        }
+                    }
+                }
+                case "--threads" -> threads = Arrays.stream(value.split(",")).mapToInt(s -> atLeast("--threads", s, 1)).toArray();
+                case "--prompt" -> prompt = atLeast(flag, value, 1);
+                case "--decode" -> decode = atLeast(flag, value, 1);
+                case "--warmup" -> warmup = atLeast(flag, value, 0);
+                case "--repeats" -> repeats = atLeast(flag, value, 1);
+                default -> throw new IllegalArgumentException("unknown option " + flag);
+            }
+        }
+        return new Options(configs, threads, prompt, decode, warmup, repeats, profile);
+    }
+
+    private static int atLeast(String flag, String value, int min) {
+        int n;
+        try {
+            n = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " value '" + value + "' is not an integer");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException(flag + " value " + n + " must be at least " + min);
+        }
+        return n;
+    }
+
+    private static String usage() {
+        return "usage: InferenceBench [--configs tiny,small] [--threads 1,2] [--prompt 256] [--decode 128]\n"
+                + "                      [--warmup 2] [--repeats 3] [--profile]\n"
+                + "  --prompt   prefill length in tokens; --decode greedy steps after it\n"
+                + "  --warmup   untimed rounds; --repeats timed rounds, of which the fastest is reported\n"
+                + "  --profile  also time the decode step's matrix-vector products alone";
+    }
+
+    /** Returns the JSON line of one configuration at {@code threads} threads. */
+    private static String measure(String name, LlamaConfig config, int threads, Options options) {
+        LlamaForCausalLM model = LlamaForCausalLM.initialize(config, 1);
+        int[] prompt = new Random(2).ints(options.prompt(), 0, config.vocabSize()).toArray();
+        LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
+
+        for (int r = 0; r < options.warmup(); r++) {
+            round(model, cache, prompt, options.decode());
+        }
+        double[] prefill = new double[options.repeats()];
+        double[] decode = new double[options.repeats()];
+        for (int r = 0; r < options.repeats(); r++) {
+            double[] seconds = round(model, cache, prompt, options.decode());
+            prefill[r] = seconds[0];
+            decode[r] = seconds[1];
+        }
+
+        ModelStats stats = ModelStats.of(config);
+        List<Object> fields = new ArrayList<>(List.of(
+                "config", name,
+                "threads", threads,
+                "prompt", options.prompt(),
+                "decode", options.decode(),
+                "prefill_tokens_per_second", options.prompt() / min(prefill),
+                "decode_tokens_per_second", options.decode() / min(decode),
+                "weight_bytes", stats.weightBytes(),
+                "embedding_bytes", stats.embeddingParameters() * ModelStats.FLOAT32_BYTES,
+                "hidden_size", config.hiddenSize(),
+                "kv_bytes_per_position", stats.kvCacheBytesPerToken()));
+        if (options.profile()) {
+            fields.add("projections_seconds_per_token");
+            fields.add(projectionSeconds(model, options.repeats()));
+        }
+        return json(fields.toArray());
+    }
+
+    /** Returns {prefill seconds, decode seconds} of one prefill and {@code steps} greedy steps. */
+    private static double[] round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, int steps) {
+        cache.clear();
+        long start = System.nanoTime();
+        Tensor logits = model.forward(prompt, 1, prompt.length, cache, false);
+        long prefilled = System.nanoTime();
+
+        int[] token = new int[1];
+        for (int s = 0; s < steps; s++) {
+            token[0] = argmax(logits.toArray());
+            logits = model.decode(token, cache);
+        }
+        long decoded = System.nanoTime();
+        return new double[] {(prefilled - start) * 1e-9, (decoded - prefilled) * 1e-9};
+    }
+
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Returns the fewest seconds, over {@code repeats} timings, of running every {@link Linear} of the model once on a single
+     * row, the projection work of one decode step: q, k, v, o, gate, up, down per layer and
+     * lm_head.
+     */
+    private static double projectionSeconds(LlamaForCausalLM model, int repeats) {
+        List<Linear> linears = new ArrayList<>();
+        collectLinears(model, linears);
+        Tensor[] inputs = new Tensor[linears.size()];
+        for (int i = 0; i < inputs.length; i++) {
+            float[] row = new float[linears.get(i).inFeatures()];
+            Arrays.fill(row, 0.01f);
+            inputs[i] = Tensor.of(row, 1, row.length);
+        }
+
+        int calls = 64;
+        double[] seconds = new double[repeats];
+        try (GradMode.Scope scope = GradMode.noGrad()) {
+            for (int r = -1; r < repeats; r++) {
+                long start = System.nanoTime();
+                for (int c = 0; c < calls; c++) {
+                    for (int i = 0; i < inputs.length; i++) {
+                        linears.get(i).forward(inputs[i]);
+                    }
+                }
+                if (r >= 0) {
+                    seconds[r] = (System.nanoTime() - start) * 1e-9 / calls;
+                }
+            }
+        }
+        return min(seconds);
+    }
+
+    private static void collectLinears(Module module, List<Linear> out) {
+        if (module instanceof Linear linear) {
+            out.add(linear);
+        }
+        for (Module child : module.children().values()) {
+            collectLinears(child, out);
+        }
+    }
+
+    /**
+     * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of a
+     * {@link MachineBench#STREAM_FLOATS} float array split into {@code threads} contiguous parts
+     * copied by {@link System#arraycopy} on the {@link Parallel} pool; the fastest of at
+     * least three copies after two untimed ones.
+     */
+    static double copyBandwidth(int threads, int repeats) {
+        float[] source = new float[MachineBench.STREAM_FLOATS];
+        float[] target = new float[MachineBench.STREAM_FLOATS];
+        Arrays.fill(source, 1f);
+        int grain = MachineBench.STREAM_FLOATS / threads;
+        double[] seconds = new double[Math.max(repeats, 3)];
+        for (int r = -2; r < seconds.length; r++) {
+            long start = System.nanoTime();
+            Parallel.forRange(0, source.length, grain, (lo, hi) -> System.arraycopy(source, lo, target, lo, hi - lo));
+            if (r >= 0) {
+                seconds[r] = (System.nanoTime() - start) * 1e-9;
+            }
+        }
+        return 2.0 * MachineBench.STREAM_FLOATS * Float.BYTES / min(seconds) / 1e9;
+    }
+
+    private static double min(double[] values) {
+        return Arrays.stream(values).min().orElseThrow();
+    }
+
+    /** Returns a one-line JSON object of alternating names and values (strings, integers or doubles). */
+    private static String json(Object... namesAndValues) {
+        StringBuilder line = new StringBuilder("{");
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            if (i > 0) {
+                line.append(", ");
+            }
+            line.append('"').append(namesAndValues[i]).append("\": ");
+            Object value = namesAndValues[i + 1];
+            if (value instanceof String text) {
+                line.append('"').append(text.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            } else if (value instanceof Double number) {
+                line.append(String.format(Locale.ROOT, "%.6g", number));
+            } else {
+                line.append(value);
+            }
+        }
+        return line.append('}').toString();
+    }
+}
