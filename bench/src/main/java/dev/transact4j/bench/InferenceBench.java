@@ -130,7 +130,7 @@ public final class InferenceBench {
     }
 
     /** Returns the JSON line of one configuration at {@code threads} threads. */
-    private static String measure(String name, LlamaConfig config, int threads, Options options) {
+    static String measure(String name, LlamaConfig config, int threads, Options options) {
         LlamaForCausalLM model = LlamaForCausalLM.initialize(config, 1);
         int[] prompt = new Random(2).ints(options.prompt(), 0, config.vocabSize()).toArray();
         LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
