@@ -93,8 +93,9 @@ def write_report(args):
     lines.append(f"- Command: `{args.command}`")
     lines.append("")
     lines.append("Both sides: random weights of the same shapes, a prefill of the same number of random "
-                 "tokens into an empty KV cache, then greedy decode steps of one token; after warm-up "
-                 "rounds, the fastest of the timed rounds of each phase. The machine is shared with "
+                 "tokens into an empty KV cache, then greedy decode steps of one token. After warm-up "
+                 "rounds, prefill is the fastest of the timed rounds and decode the median time of all "
+                 "timed steps. The machine is shared with "
                  "other jobs, so absolute numbers move between runs; the ratios from one run are what "
                  "counts.")
     lines.append("")

@@ -23,8 +23,9 @@ import java.util.Random;
  * <p>For each thread count it measures the copy bandwidth of a {@link MachineBench#STREAM_FLOATS}
  * float array, then for each configuration runs rounds of one prefill of {@code --prompt} random
  * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
- * untimed rounds it reports the fastest of {@code --repeats} rounds for each phase: on a machine
- * shared with other jobs the fastest round is the one least slowed by them. With
+ * untimed rounds it reports the fastest of {@code --repeats} prefills and the median time of
+ * all timed decode steps. On a machine shared with other jobs these are the estimates least
+ * moved by the moments when another process holds the core. With
  * {@code --profile} it also times the decode step's matrix-vector products alone (every
  * {@link Linear} of the model on one row), which splits a decode step into projections and the
  * rest (norms, rotary, attention over the cache, residual adds, allocation).
@@ -125,7 +126,7 @@ public final class InferenceBench {
         return "usage: InferenceBench [--configs tiny,small] [--threads 1,2] [--prompt 256] [--decode 128]\n"
                 + "                      [--warmup 2] [--repeats 3] [--profile]\n"
                 + "  --prompt   prefill length in tokens; --decode greedy steps after it\n"
-                + "  --warmup   untimed rounds; --repeats timed rounds, of which the fastest is reported\n"
+                + "  --warmup   untimed rounds; --repeats timed rounds (fastest prefill, median decode step)\n"
                 + "  --profile  also time the decode step's matrix-vector products alone";
     }
 
@@ -135,15 +136,15 @@ public final class InferenceBench {
         int[] prompt = new Random(2).ints(options.prompt(), 0, config.vocabSize()).toArray();
         LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
 
+        double[] stepSeconds = new double[options.decode()];
         for (int r = 0; r < options.warmup(); r++) {
-            round(model, cache, prompt, options.decode());
+            round(model, cache, prompt, stepSeconds);
         }
         double[] prefill = new double[options.repeats()];
-        double[] decode = new double[options.repeats()];
+        double[] decode = new double[options.repeats() * options.decode()];
         for (int r = 0; r < options.repeats(); r++) {
-            double[] seconds = round(model, cache, prompt, options.decode());
-            prefill[r] = seconds[0];
-            decode[r] = seconds[1];
+            prefill[r] = round(model, cache, prompt, stepSeconds);
+            System.arraycopy(stepSeconds, 0, decode, r * options.decode(), options.decode());
         }
 
         ModelStats stats = ModelStats.of(config);
@@ -153,7 +154,7 @@ public final class InferenceBench {
                 "prompt", options.prompt(),
                 "decode", options.decode(),
                 "prefill_tokens_per_second", options.prompt() / min(prefill),
-                "decode_tokens_per_second", options.decode() / min(decode),
+                "decode_tokens_per_second", 1 / median(decode),
                 "weight_bytes", stats.weightBytes(),
                 "embedding_bytes", stats.embeddingParameters() * ModelStats.FLOAT32_BYTES,
                 "hidden_size", config.hiddenSize(),
@@ -165,20 +166,24 @@ public final class InferenceBench {
         return json(fields.toArray());
     }
 
-    /** Returns {prefill seconds, decode seconds} of one prefill and {@code steps} greedy steps. */
-    private static double[] round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, int steps) {
+    /**
+     * Returns the seconds of a prefill of {@code prompt} into the emptied cache, then runs one
+     * greedy decode step per element of {@code stepSeconds} and stores each step's seconds there.
+     */
+    private static double round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, double[] stepSeconds) {
         cache.clear();
         long start = System.nanoTime();
         Tensor logits = model.forward(prompt, 1, prompt.length, cache, false);
-        long prefilled = System.nanoTime();
+        double prefill = (System.nanoTime() - start) * 1e-9;
 
         int[] token = new int[1];
-        for (int s = 0; s < steps; s++) {
+        for (int s = 0; s < stepSeconds.length; s++) {
+            long stepStart = System.nanoTime();
             token[0] = argmax(logits.toArray());
             logits = model.decode(token, cache);
+            stepSeconds[s] = (System.nanoTime() - stepStart) * 1e-9;
         }
-        long decoded = System.nanoTime();
-        return new double[] {(prefilled - start) * 1e-9, (decoded - prefilled) * 1e-9};
+        return prefill;
     }
 
     private static int argmax(float[] values) {
@@ -253,6 +258,13 @@ public final class InferenceBench {
             }
         }
         return 2.0 * MachineBench.STREAM_FLOATS * Float.BYTES / min(seconds) / 1e9;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static double min(double[] values) {
