@@ -10,7 +10,7 @@ Timing: a prefill of --prompt random tokens into an empty cache, then --decode g
 one token each. Each round starts from an empty cache. After --warmup rounds, the fastest of
 --repeats prefills and the median time of all timed decode steps are reported, as tokens per
 second. On a machine shared with other jobs these are the estimates least moved by the moments
-when another process holds the core.
+when another process runs on the core.
 
 Run with /usr/bin/python3 (Debian's python3-torch). torch defaults to one thread on this machine, so
 the script always calls torch.set_num_threads(--threads).

@@ -25,7 +25,7 @@ import java.util.Random;
  * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
  * untimed rounds it reports the fastest of {@code --repeats} prefills and the median time of
  * all timed decode steps. On a machine shared with other jobs these are the estimates least
- * moved by the moments when another process holds the core. With
+ * moved by the moments when another process runs on the core. With
  * {@code --profile} it also times the decode step's matrix-vector products alone (every
  * {@link Linear} of the model on one row), which splits a decode step into projections and the
  * rest (norms, rotary, attention over the cache, residual adds, allocation).
