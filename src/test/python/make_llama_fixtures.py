@@ -10,7 +10,7 @@ For each configuration it writes, under src/test/resources/fixtures/llama/<name>
 - config.json and model.safetensors: a Hugging Face model directory with random weights;
 - reference.safetensors: input_ids and labels of a fixed batch, the logits and loss computed in
   float64, and the gradient of the loss with respect to every parameter (stored as grad.<name>).
-  For the configs in ACTIVATION_CONFIGS it also holds each layer's transitional activations
+  For the configs in ACTIVATION_CONFIGS it also contains each layer's transitional activations
   [batch * seq, width]: act.attention.<layer>, the attention output before o_proj, and
   act.mlp.<layer>, silu(gate_proj(x)) * up_proj(x) before down_proj.
 
@@ -68,6 +68,14 @@ CONFIGS = {
     "head_dim": {"head_dim": 6, "mha_inter_size": 24, "num_key_value_heads": 2},
     # Weights stored as bfloat16. The reference runs in float64 on the rounded weights.
     "bf16": {"num_key_value_heads": 2, "torch_dtype": "bfloat16"},
+    # A model pruned in rope=keep mode: heads of 6 dimensions keep 3 of the 4 rotary pairs of the
+    # original 8, a different three per layer and kv head, each pair rotating at its original
+    # frequency. Each query head rotates like the kv head of its group.
+    "rope_keep": {
+        "head_dim": 6, "mha_inter_size": 24, "num_key_value_heads": 2, "transact4j_rope": "keep",
+        "rope_kept_frequencies": {"original_head_dim": 8,
+                                  "per_layer_per_head": [[[0, 1, 3], [1, 2, 3]], [[0, 2, 3], [0, 1, 2]]]},
+    },
 }
 
 
@@ -81,7 +89,8 @@ def head_dim(cfg):
 
 def inverse_frequencies(cfg):
     """Rotary inverse frequencies, with the scaling types of transformers' modeling_rope_utils."""
-    dim = head_dim(cfg)
+    kept = cfg.get("rope_kept_frequencies")
+    dim = kept["original_head_dim"] if kept else head_dim(cfg)
     inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
     scaling = cfg.get("rope_scaling")
     if not scaling:
@@ -102,6 +111,21 @@ def inverse_frequencies(cfg):
         medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen)
         return torch.where(medium, smoothed, scaled)
     raise ValueError(f"unsupported rope type {kind}: expected linear or llama3")
+
+
+def rotary_angles(cfg, seq, layer):
+    """Angles [kv_heads, seq, head_dim] of one layer: each kv head's kept frequencies, twice."""
+    positions = torch.arange(seq, dtype=torch.float64)
+    inv_freq = inverse_frequencies(cfg)
+    kept = cfg.get("rope_kept_frequencies")
+    tables = []
+    for kv_head in range(cfg["num_key_value_heads"]):
+        frequencies = inv_freq
+        if kept:
+            frequencies = inv_freq[torch.tensor(kept["per_layer_per_head"][layer][kv_head])]
+        freqs = torch.outer(positions, frequencies)
+        tables.append(torch.cat((freqs, freqs), dim=-1))
+    return torch.stack(tables)
 
 
 def rotate_half(x):
@@ -163,10 +187,7 @@ def forward(cfg, params, input_ids, activations=None):
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg)
     eps = cfg["rms_norm_eps"]
 
-    positions = torch.arange(seq, dtype=torch.float64)
-    freqs = torch.outer(positions, inverse_frequencies(cfg))
-    angles = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = angles.cos(), angles.sin()
+    group = heads // kv_heads
     causal = torch.full((seq, seq), float("-inf"), dtype=torch.float64).triu(1)
 
     x = params["model.embed_tokens.weight"][input_ids]
@@ -178,9 +199,11 @@ def forward(cfg, params, input_ids, activations=None):
         q = linear(params, p + "self_attn.q_proj", h).view(batch, seq, heads, dim).transpose(1, 2)
         k = linear(params, p + "self_attn.k_proj", h).view(batch, seq, kv_heads, dim).transpose(1, 2)
         v = linear(params, p + "self_attn.v_proj", h).view(batch, seq, kv_heads, dim).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
+        angles = rotary_angles(cfg, seq, i)
+        cos, sin = angles.cos(), angles.sin()
         k = k * cos + rotate_half(k) * sin
-        group = heads // kv_heads
+        cos, sin = cos.repeat_interleave(group, dim=0), sin.repeat_interleave(group, dim=0)
+        q = q * cos + rotate_half(q) * sin
         k = k.repeat_interleave(group, dim=1)
         v = v.repeat_interleave(group, dim=1)
         scores = q @ k.transpose(-1, -2) / math.sqrt(dim) + causal

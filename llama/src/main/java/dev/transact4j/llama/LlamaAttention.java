@@ -45,7 +45,7 @@ public final class LlamaAttention extends Module {
      * Returns the attention output before {@code o_proj}, {@code [B * T, W]} with heads
      * concatenated, for the normalised input h {@code [B * T, C]} (rows batch-major). Time step
      * {@code t} sits at position {@code positionOffset + t}. Without a cache, attention covers the
-     * T steps with autograd; with one, the new keys and values are appended to it and the queries
+     * T steps with autograd. With one, the new keys and values are appended to it, and the queries
      * attend to every cached step.
      */
     Tensor attend(Tensor h, int b, int t, int layer, RotaryTables rotary, int positionOffset, AttentionCache cache) {

@@ -12,7 +12,7 @@ import dev.transact4j.tensor.fused.CrossEntropy;
  * Hugging Face's {@code LlamaForCausalLM}: token embedding, decoder layers, final RMSNorm and the
  * output projection {@code lm_head}, which is the embedding matrix itself when the embeddings are
  * tied. It is an nn {@link Module} whose parameter names are those of a Hugging Face checkpoint,
- * such as {@code model.layers.0.self_attn.q_proj.weight} (see {@link LlamaParameters}).
+ * such as {@code model.layers.0.self_attn.q_proj.weight}. {@code checkpoint.LlamaWeights} lists them all.
  *
  * <p>Dimensions: {@code B} batch, {@code T} time, {@code V} vocab_size, {@code C} hidden_size.
  * Token ids and labels are row-major {@code [B, T]} int arrays.
@@ -21,8 +21,8 @@ import dev.transact4j.tensor.fused.CrossEntropy;
  * fused kernels of {@link Functional}, so {@code loss().backward()} fills the {@code grad()} of
  * every parameter. Inference: {@link #forward(int[], int, int, AttentionCache, boolean)} runs a
  * prompt in one batched pass (prefill) or one token per sequence (decoding) against an
- * {@link AttentionCache}, without autograd; {@code inference.LlamaCausalLm} adapts it to the
- * generator and perplexity interfaces. An {@link ActivationObserver} sees each layer's
+ * {@link AttentionCache}, without autograd. {@code inference.LlamaCausalLm} adapts it to the
+ * generator and perplexity interfaces. An {@link ActivationObserver} receives each layer's
  * transitional activations in both.
  */
 public final class LlamaForCausalLM extends Module {
@@ -42,7 +42,7 @@ public final class LlamaForCausalLM extends Module {
     private volatile ActivationObserver observer;
 
     /**
-     * Creates a model of {@code config}'s sizes with zero weights; initialise it with
+     * Creates a model of {@code config}'s sizes with zero weights. Initialise it with
      * {@link #initialize} or load a checkpoint. When {@code tied}, {@code lm_head} reads the
      * embedding matrix and has no parameter of its own, so {@link #namedParameters()} lists
      * {@code model.embed_tokens.weight} once.
@@ -61,7 +61,7 @@ public final class LlamaForCausalLM extends Module {
     /**
      * Returns a model initialised as Hugging Face's {@code _init_weights} does (see
      * {@link Initialization#llama}) with {@code initializer_range} from the config, tied when the
-     * config says so.
+     * config sets {@code tie_word_embeddings}.
      */
     public static LlamaForCausalLM initialize(LlamaConfig config, long seed) {
         LlamaForCausalLM model = new LlamaForCausalLM(config, config.tieWordEmbeddings());
@@ -134,7 +134,7 @@ public final class LlamaForCausalLM extends Module {
      * Returns the logits and the sum of the per-token cross entropies divided by
      * {@code normalizer}, with labels shifted as {@link #forward(int[], int[], int, int)}. A trainer
      * that splits a batch into micro-batches passes the label count of the whole batch, so the
-     * micro-batch gradients add up to the gradient of the batch mean; pass 1 for the plain sum.
+     * micro-batch gradients add up to the gradient of the batch mean. Pass 1 for the plain sum.
      * {@link Output#tokenCount()} is the number of labels of this call that count.
      *
      * @throws IllegalArgumentException as {@link #forward(int[], int[], int, int)}, or when the

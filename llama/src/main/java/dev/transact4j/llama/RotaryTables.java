@@ -7,10 +7,9 @@ import dev.transact4j.tensor.Tensor;
  * The cos/sin tables of every decoder layer as tensors {@code [P, HS]}, the layout
  * {@link Functional#rope} reads, grown when a longer sequence needs more positions.
  *
- * <p>A layer has one table per group of heads that rotate alike. Today that is one table per
- * layer, since {@link Rotary#forLayer} gives one set of frequencies per layer; {@link #apply}
- * already rotates consecutive head groups with their own tables, as kept frequencies that differ
- * per key/value head need. Without kept frequencies all layers share one table.
+ * <p>A layer has one table, or one per key/value head when its kept rotary frequencies differ
+ * per head ({@link RopeKeptFrequencies#isPerHead()}); then each key head and the query heads of
+ * its group rotate with that head's table. Without kept frequencies all layers share one table.
  */
 final class RotaryTables {
 
@@ -31,6 +30,7 @@ final class RotaryTables {
      * count at least doubles, so a growing sequence rebuilds them a logarithmic number of times.
      * Beyond it the tables are rebuilt for exactly {@code positions}, because dynamic scaling
      * computes its frequencies from the sequence length.
+     * NOTE: keys already in a KV cache keep the rotation of the tables they were computed with.
      */
     synchronized void ensure(int positions) {
         if (positions <= rows) {
@@ -41,16 +41,21 @@ final class RotaryTables {
         int layers = config.numHiddenLayers();
         Tensor[][] newCos = new Tensor[layers][];
         Tensor[][] newSin = new Tensor[layers][];
-        boolean shared = config.ropeKeptFrequencies() == null;
+        RopeKeptFrequencies kept = config.ropeKeptFrequencies();
+        int tablesPerLayer = kept != null && kept.isPerHead() ? config.numKeyValueHeads() : 1;
         for (int layer = 0; layer < layers; layer++) {
-            if (shared && layer > 0) {
+            if (kept == null && layer > 0) {
                 newCos[layer] = newCos[0];
                 newSin[layer] = newSin[0];
                 continue;
             }
-            Rotary.Table table = Rotary.forLayer(config, layer, target).table(0, target);
-            newCos[layer] = new Tensor[] {Tensor.wrap(table.cos(), target, table.width())};
-            newSin[layer] = new Tensor[] {Tensor.wrap(table.sin(), target, table.width())};
+            newCos[layer] = new Tensor[tablesPerLayer];
+            newSin[layer] = new Tensor[tablesPerLayer];
+            for (int head = 0; head < tablesPerLayer; head++) {
+                Rotary.Table table = Rotary.forHead(config, layer, head, target).table(0, target);
+                newCos[layer][head] = Tensor.wrap(table.cos(), target, table.width());
+                newSin[layer][head] = Tensor.wrap(table.sin(), target, table.width());
+            }
         }
         cos = newCos;
         sin = newSin;

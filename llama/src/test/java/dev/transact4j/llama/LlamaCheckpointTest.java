@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.llama.checkpoint.LlamaWeights;
 import dev.transact4j.nn.Parameter;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.nn.safetensors.SafeTensors;
@@ -28,27 +30,28 @@ class LlamaCheckpointTest {
     Path temp;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"mha", "tied", "bias", "head_dim", "bf16"})
+    @ValueSource(strings = {"mha", "tied", "bias", "head_dim", "bf16", "rope_keep"})
     void float32RoundTripIsBitwise(String name) throws IOException {
         LlamaCheckpoint.Loaded original = LlamaFixtures.load(name);
-        LlamaCheckpoint.save(original.model(), temp, DType.F32, original.directory());
-        LlamaCheckpoint.Loaded reloaded = LlamaCheckpoint.load(temp);
+        Path out = LlamaCheckpoint.save(original.model(), temp.resolve("out"), DType.F32, original.checkpoint());
+        LlamaCheckpoint.Loaded reloaded = LlamaCheckpoint.load(out);
 
         assertParametersEqual(original.model(), reloaded.model());
-        assertEquals(original.model().config(), withDtype(reloaded.model().config(), original.model().config()),
+        LlamaConfig config = reloaded.model().config();
+        assertEquals(original.model().config(), config.toBuilder().torchDtype(original.model().config().torchDtype()).build(),
                 "config apart from torch_dtype");
-        assertEquals("float32", reloaded.model().config().torchDtype(), "torch_dtype");
+        assertEquals("float32", config.torchDtype(), "torch_dtype");
         assertArrayEquals(logits(original.model(), name), logits(reloaded.model(), name), "logits");
     }
 
     @Test
     void bfloat16SaveRoundsToNearestEven() throws IOException {
         LlamaForCausalLM model = LlamaFixtures.load("mha").model();
-        LlamaCheckpoint.save(model, temp, DType.BF16, null);
-        try (SafeTensors weights = SafeTensors.open(temp)) {
-            assertEquals(DType.BF16, weights.info(LlamaParameters.EMBED_TOKENS).dtype(), "stored dtype");
+        Path out = LlamaCheckpoint.save(model, temp.resolve("out"), DType.BF16, null);
+        try (SafeTensors weights = SafeTensors.open(out)) {
+            assertEquals(DType.BF16, weights.info(LlamaWeights.EMBED_TOKENS).dtype(), "stored dtype");
         }
-        LlamaForCausalLM reloaded = LlamaCheckpoint.load(temp).model();
+        LlamaForCausalLM reloaded = LlamaCheckpoint.load(out).model();
         assertEquals("bfloat16", reloaded.config().torchDtype(), "torch_dtype");
         for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
             float[] original = entry.getValue().data();
@@ -63,26 +66,22 @@ class LlamaCheckpointTest {
     @Test
     void bfloat16FixtureSurvivesBfloat16Save() throws IOException {
         LlamaForCausalLM model = LlamaFixtures.load("bf16").model();
-        LlamaCheckpoint.save(model, temp, DType.BF16, null);
-        assertParametersEqual(model, LlamaCheckpoint.load(temp).model());
+        Path out = LlamaCheckpoint.save(model, temp.resolve("out"), DType.BF16, null);
+        assertParametersEqual(model, LlamaCheckpoint.load(out).model());
     }
 
     @Test
     void shardedRoundTripIsBitwise() throws IOException {
-        LlamaCheckpoint.Loaded original = LlamaFixtures.load("gqa");
-        Files.writeString(temp.resolve(SafeTensors.MODEL_FILE), "stale");
-        LlamaCheckpoint.save(original.model(), temp, DType.F32, null, 20_000);
-
-        assertFalse(Files.exists(temp.resolve(SafeTensors.MODEL_FILE)), "stale single file deleted");
-        LlamaCheckpoint.Loaded reloaded = LlamaCheckpoint.load(temp);
-        assertTrue(reloaded.report().weightFiles().size() > 1, "shards: " + reloaded.report().weightFiles());
-        assertParametersEqual(original.model(), reloaded.model());
+        LlamaForCausalLM model = LlamaFixtures.load("gqa").model();
+        Path out = LlamaCheckpoint.save(model, temp.resolve("out"), DType.F32, null, 20_000);
+        assertTrue(Files.exists(out.resolve(SafeTensors.INDEX_FILE)), "index written");
+        assertFalse(Files.exists(out.resolve(SafeTensors.MODEL_FILE)), "no single file");
+        assertParametersEqual(model, LlamaCheckpoint.load(out).model());
     }
 
     @Test
-    void companionFilesAreCopied() throws IOException {
+    void companionFilesAreKept() throws IOException {
         Path source = temp.resolve("source");
-        Path target = temp.resolve("target");
         Files.createDirectories(source);
         for (String file : List.of("config.json", "model.safetensors")) {
             Files.copy(LlamaFixtures.directory("tied").resolve(file), source.resolve(file));
@@ -91,9 +90,10 @@ class LlamaCheckpointTest {
         Files.writeString(source.resolve("tokenizer.json"), "{\"model\": {}}\n");
 
         LlamaCheckpoint.Loaded loaded = LlamaCheckpoint.load(source);
-        LlamaCheckpoint.save(loaded.model(), target, DType.F32, loaded.directory());
-        assertEquals("{\"max_new_tokens\": 7}\n", Files.readString(target.resolve("generation_config.json")));
-        assertEquals("{\"model\": {}}\n", Files.readString(target.resolve("tokenizer.json")));
+        Path target = LlamaCheckpoint.save(loaded.model(), temp.resolve("target"), DType.F32, loaded.checkpoint());
+        assertEquals(7, LlamaCheckpoint.load(target).checkpoint().generationConfig().get("max_new_tokens").intValue(),
+                "generation_config.json");
+        assertEquals("{\"model\": {}}\n", Files.readString(target.resolve("tokenizer.json")), "tokenizer.json");
         assertFalse(Files.exists(target.resolve("tokenizer_config.json")), "absent companion not created");
     }
 
@@ -102,61 +102,57 @@ class LlamaCheckpointTest {
         LlamaForCausalLM model = LlamaFixtures.load("tied").model();
         assertTrue(model.tied(), "fixture is tied");
         assertSame(model.model().embedTokens().weight(), model.lmHead().weight(), "one shared parameter");
-        LlamaCheckpoint.save(model, temp, DType.F32, null);
-        try (SafeTensors weights = SafeTensors.open(temp)) {
-            assertFalse(weights.contains(LlamaParameters.LM_HEAD), "lm_head.weight stored");
+        Path out = LlamaCheckpoint.save(model, temp.resolve("out"), DType.F32, null);
+        try (SafeTensors weights = SafeTensors.open(out)) {
+            assertFalse(weights.contains(LlamaWeights.LM_HEAD), "lm_head.weight stored");
         }
-        assertTrue(LlamaCheckpoint.load(temp).model().config().tieWordEmbeddings(), "tie_word_embeddings");
+        assertTrue(LlamaCheckpoint.load(out).model().config().tieWordEmbeddings(), "tie_word_embeddings");
     }
 
     @Test
     void missingLmHeadLoadsTied() throws IOException {
-        // an untied config whose checkpoint lacks lm_head.weight: transformers ties it, and so do we
+        // an untied config whose checkpoint lacks lm_head.weight is read with tied embeddings
         LlamaForCausalLM untied = LlamaFixtures.load("mha").model();
         assertFalse(untied.tied(), "fixture is untied");
         LlamaForCausalLM tiedCopy = new LlamaForCausalLM(untied.config(), true);
-        tiedCopy.loadStateDict(withoutLmHead(untied), true);
-        LlamaCheckpoint.save(tiedCopy, temp, DType.F32, null);
-        LlamaConfig untiedConfig = untied.config();
-        untiedConfig.save(temp.resolve(LlamaConfig.FILE_NAME));
+        tiedCopy.loadStateDict(stateWithEmbeddingAsHead(untied), true);
+        Path out = LlamaCheckpoint.save(tiedCopy, temp.resolve("out"), DType.F32, null);
+        untied.config().save(out.resolve(LlamaConfig.FILE_NAME));
 
-        LlamaCheckpoint.Loaded loaded = LlamaCheckpoint.load(temp);
+        LlamaCheckpoint.Loaded loaded = LlamaCheckpoint.load(out);
         assertTrue(loaded.model().tied(), "loaded tied");
-        assertTrue(loaded.report().tiedReason().contains("stores no lm_head.weight"), loaded.report().tiedReason());
+        assertEquals("the checkpoint stores no lm_head.weight", loaded.report().tiedReason(), "reason");
         assertTrue(loaded.report().toString().contains("lm_head: tied to model.embed_tokens.weight"),
                 loaded.report().toString());
     }
 
     @Test
     void reportCountsTensorsAndDtypes() {
-        LlamaCheckpoint.LoadReport report = LlamaFixtures.load("bf16").report();
-        LlamaForCausalLM model = LlamaFixtures.load("bf16").model();
-        assertEquals(model.namedParameters().size(), report.tensors(), "tensors");
+        LlamaCheckpoint.Loaded loaded = LlamaFixtures.load("bf16");
+        LlamaCheckpoint.LoadReport report = loaded.report();
+        assertEquals(loaded.model().namedParameters().size(), report.tensors(), "tensors");
         assertEquals(Map.of("BF16", report.tensors()), report.dtypes(), "dtypes");
-        assertEquals(model.parameterCount(), report.parameters(), "parameters");
-        assertEquals(List.of(), report.skipped(), "skipped");
+        assertEquals(loaded.model().parameterCount(), report.parameters(), "parameters");
+        assertEquals("tie_word_embeddings is false", report.tiedReason(), "reason");
     }
 
     @Test
-    void parameterNamesMatchTheTable() {
+    void parameterNamesMatchTheWeightTable() {
         for (String name : LlamaFixtures.NAMES) {
             LlamaForCausalLM model = LlamaFixtures.load(name).model();
-            Map<String, int[]> table = LlamaParameters.shapes(model.config(), model.tied());
+            Map<String, LlamaWeights.Expected> table = LlamaWeights.expected(model.config());
             assertEquals(List.copyOf(table.keySet()), List.copyOf(model.namedParameters().keySet()), name + " names");
             for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
-                assertArrayEquals(table.get(entry.getKey()), entry.getValue().shape(), name + " " + entry.getKey());
+                assertArrayEquals(table.get(entry.getKey()).shape(), entry.getValue().shape(), name + " " + entry.getKey());
             }
         }
     }
 
-    private static Map<String, dev.transact4j.tensor.Tensor> withoutLmHead(LlamaForCausalLM model) {
+    /** Returns the state dict of {@code model} with lm_head.weight replaced by the embedding. */
+    private static Map<String, dev.transact4j.tensor.Tensor> stateWithEmbeddingAsHead(LlamaForCausalLM model) {
         Map<String, dev.transact4j.tensor.Tensor> state = new java.util.LinkedHashMap<>(model.stateDict());
-        state.put(LlamaParameters.LM_HEAD, state.get(LlamaParameters.EMBED_TOKENS));
+        state.put(LlamaWeights.LM_HEAD, state.get(LlamaWeights.EMBED_TOKENS));
         return state;
-    }
-
-    private static LlamaConfig withDtype(LlamaConfig config, LlamaConfig like) {
-        return config.toBuilder().torchDtype(like.torchDtype()).build();
     }
 
     private static void assertParametersEqual(LlamaForCausalLM expected, LlamaForCausalLM actual) {

@@ -1,5 +1,6 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.tensor.testing.Fixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +19,7 @@ final class LlamaFixtures {
 
     /** Every fixture config. */
     static final List<String> NAMES = List.of("mha", "gqa", "tied", "rope_linear", "rope_llama3", "bias", "head_dim",
-            "bf16");
+            "bf16", "rope_keep");
 
     static final int BATCH = 2;
     static final int SEQ_LEN = 70;

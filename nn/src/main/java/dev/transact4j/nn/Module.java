@@ -171,7 +171,7 @@ public abstract class Module {
      * <p>With {@code strict}, a parameter without a key (missing), a key without a parameter
      * (unexpected) and a shape that differs from the parameter's all fail the load, and the
      * message lists every such problem by name. Without it, missing and unexpected keys are
-     * returned and shape mismatches still fail.
+     * returned and shape mismatches still fail. A tied parameter needs only one of its names.
      *
      * @throws IllegalArgumentException listing every missing key, unexpected key and shape mismatch
      */
@@ -181,10 +181,20 @@ public abstract class Module {
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
+        // a tied parameter counts as present when any of its names is in the state dict, as in a
+        // Hugging Face checkpoint that stores tied embeddings under one name only
+        Set<Parameter> present = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Map.Entry<String, Parameter> e : expected.entrySet()) {
+            if (state.containsKey(e.getKey())) {
+                present.add(e.getValue());
+            }
+        }
         for (Map.Entry<String, Parameter> e : expected.entrySet()) {
             Tensor t = state.get(e.getKey());
             if (t == null) {
-                missing.add(e.getKey());
+                if (!present.contains(e.getValue())) {
+                    missing.add(e.getKey());
+                }
             } else if (!Arrays.equals(t.shape(), e.getValue().shape())) {
                 mismatched.add(e.getKey() + ": checkpoint " + Arrays.toString(t.shape()) + ", model "
                         + Arrays.toString(e.getValue().shape()));

@@ -27,12 +27,29 @@ public final class StateDicts {
      * @throws IllegalArgumentException when dtype is not F32, BF16 or F16
      */
     public static void save(Map<String, Tensor> state, Path file, DType dtype) throws IOException {
+        writer(state, dtype).write(file);
+    }
+
+    /**
+     * Writes {@code state} as a sharded checkpoint in {@code directory}: shards
+     * {@code model-00001-of-0000N.safetensors} of at most {@code maxShardBytes} of data each and the
+     * index {@code model.safetensors.index.json}, as Hugging Face saves large models. Returns the
+     * path of the index.
+     *
+     * @throws IllegalArgumentException when dtype is not F32, BF16 or F16
+     */
+    public static Path saveSharded(Map<String, Tensor> state, Path directory, DType dtype, long maxShardBytes)
+            throws IOException {
+        return writer(state, dtype).writeSharded(directory, "model", maxShardBytes);
+    }
+
+    private static SafeTensorsWriter writer(Map<String, Tensor> state, DType dtype) {
         SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt");
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             Tensor t = e.getValue();
             writer.add(e.getKey(), t.toArray(), t.shape(), dtype);
         }
-        writer.write(file);
+        return writer;
     }
 
     /** Writes the state dict of {@code model} to {@code file}; see {@link #save(Map, Path, DType)}. */

@@ -19,25 +19,23 @@ class ModuleTest {
 
     @Test
     void namesFollowHuggingFaceLlama() {
-        TinyModels.LanguageModel lm = new TinyModels.LanguageModel(11, 6, 10, 2);
-        List<String> expected = List.of(
-                "model.embed_tokens.weight",
-                "model.layers.0.input_layernorm.weight",
-                "model.layers.0.mlp.gate_proj.weight",
-                "model.layers.0.mlp.up_proj.weight",
-                "model.layers.0.mlp.down_proj.weight",
-                "model.layers.0.post_attention_layernorm.weight",
-                "model.layers.1.input_layernorm.weight",
-                "model.layers.1.mlp.gate_proj.weight",
-                "model.layers.1.mlp.up_proj.weight",
-                "model.layers.1.mlp.down_proj.weight",
-                "model.layers.1.post_attention_layernorm.weight",
-                "model.norm.weight",
-                "lm_head.weight");
+        TinyModels.LanguageModel lm = new TinyModels.LanguageModel(11, 6, 10, 2, 3, 1);
+        List<String> expected = new java.util.ArrayList<>();
+        expected.add("model.embed_tokens.weight");
+        for (int layer = 0; layer < 2; layer++) {
+            for (String part : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "input_layernorm", "post_attention_layernorm")) {
+                expected.add("model.layers." + layer + "." + part + ".weight");
+            }
+        }
+        expected.add("model.norm.weight");
+        expected.add("lm_head.weight");
         assertEquals(expected, List.copyOf(lm.namedParameters().keySet()));
         assertEquals(expected, List.copyOf(lm.stateDict().keySet()));
         assertArrayEquals(new int[] {10, 6}, lm.stateDict().get("model.layers.1.mlp.up_proj.weight").shape());
-        assertEquals(11 * 6 * 2 + 2 * (6 * 10 * 3 + 2 * 6) + 6, lm.parameterCount());
+        // per layer: q and o [6, 6], k and v [2, 6] (one kv head of dim 2), the MLP and two norms
+        assertEquals(11 * 6 * 2 + 2 * (2 * 6 * 6 + 2 * 2 * 6 + 6 * 10 * 3 + 2 * 6) + 6, lm.parameterCount());
+        assertArrayEquals(new int[] {2, 6}, lm.stateDict().get("model.layers.0.self_attn.k_proj.weight").shape());
     }
 
     @Test
@@ -126,7 +124,7 @@ class ModuleTest {
 
     @Test
     void moduleListRetainRenumbers() {
-        TinyModels.Body body = new TinyModels.Body(5, 4, 6, 4);
+        TinyModels.Body body = new TinyModels.Body(5, 4, 6, 4, 1, 1);
         TinyModels.Layer third = body.layers.get(2);
         body.layers.retain(0, 2);
         assertEquals(2, body.layers.size());

@@ -17,6 +17,8 @@ import dev.transact4j.nn.optim.Sgd;
 import dev.transact4j.nn.optim.SgdOptimizer;
 import dev.transact4j.nn.optim.SgdState;
 import dev.transact4j.nn.safetensors.DType;
+import dev.transact4j.nn.safetensors.SafeTensorsFile;
+import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.tensor.Rng;
 import dev.transact4j.tensor.Tensor;
 import java.io.IOException;
@@ -338,6 +340,29 @@ class OptimizerTest {
         assertTrue(sizes.getMessage().contains("size mismatch: fc1.weight has state of 51 elements, parameter 54"),
                 sizes.getMessage());
         assertNull(resized.state("fc1.weight"), "a failed load leaves no partial state");
+
+        // an optimiser with state of its own keeps it when a load fails
+        lossAndBackward(wider, data);
+        resized.step(0.01);
+        float[] moment = resized.state("fc1.weight").expAvg(0).clone();
+        assertThrows(IllegalArgumentException.class, () -> resized.load(file));
+        assertArrayEquals(moment, resized.state("fc1.weight").expAvg(0));
+        assertEquals(1, resized.steps());
+
+        // a file whose description fits but whose moments are missing
+        Path truncated = dir.resolve("truncated.safetensors");
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        try (SafeTensorsFile saved = SafeTensorsFile.open(file)) {
+            writer.metadata(Optimizer.METADATA_KEY, saved.metadata().get(Optimizer.METADATA_KEY));
+            for (String name : net.namedParameters().keySet()) {
+                writer.addLongs(name + ".step", saved.readLongs(name + ".step"), new int[] {1});
+            }
+        }
+        writer.write(truncated);
+        float[] before = optimizer.state("fc2.weight").expAvgSq(0).clone();
+        IllegalArgumentException moments = assertThrows(IllegalArgumentException.class, () -> optimizer.load(truncated));
+        assertTrue(moments.getMessage().contains("0 moment pairs"), moments.getMessage());
+        assertArrayEquals(before, optimizer.state("fc2.weight").expAvgSq(0));
 
         SgdOptimizer sgd = new SgdOptimizer(List.of(new ParameterGroup(net.namedParameters(), 0)), 0.9, 0, false);
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class, () -> sgd.load(file));

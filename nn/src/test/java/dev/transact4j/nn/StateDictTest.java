@@ -35,7 +35,7 @@ class StateDictTest {
         Map<String, Tensor> state = new LinkedHashMap<>(model(2).stateDict());
         state.remove("model.norm.weight");
         state.remove("model.layers.1.mlp.up_proj.weight");
-        state.put("model.layers.0.self_attn.q_proj.weight", Tensor.zeros(15, 15));
+        state.put("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.zeros(8));
         state.put("lm_head.bias", Tensor.zeros(17));
         state.put("model.layers.0.mlp.gate_proj.weight", Tensor.zeros(32, 15));
         float[] before = lm.model.layers.get(0).mlp.downProj().weight().data().clone();
@@ -43,7 +43,7 @@ class StateDictTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lm.loadStateDict(state, true));
         String message = e.getMessage();
         for (String expected : List.of("2 missing keys", "model.norm.weight", "model.layers.1.mlp.up_proj.weight",
-                "2 unexpected keys", "model.layers.0.self_attn.q_proj.weight", "lm_head.bias",
+                "2 unexpected keys", "model.layers.0.self_attn.rotary_emb.inv_freq", "lm_head.bias",
                 "1 shape mismatches", "model.layers.0.mlp.gate_proj.weight: checkpoint [32, 15], model [33, 15]")) {
             assertTrue(message.contains(expected), "message lacks '" + expected + "':\n" + message);
         }
@@ -70,6 +70,21 @@ class StateDictTest {
     }
 
     @Test
+    void tiedWeightLoadsFromEitherName() {
+        TinyModels.LanguageModel source = model(6);
+        Map<String, Tensor> state = new LinkedHashMap<>(source.stateDict());
+        state.remove("lm_head.weight");
+        TinyModels.LanguageModel tied = model(7);
+        tied.lmHead.tieWeight(tied.model.embedTokens.weight());
+        assertEquals(List.of(), tied.loadStateDict(state, true).missingKeys());
+        assertArrayEquals(source.model.embedTokens.weight().data(), tied.lmHead.weight().data());
+
+        TinyModels.LanguageModel untied = model(8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> untied.loadStateDict(state, true));
+        assertTrue(e.getMessage().contains("1 missing keys:\n    lm_head.weight"), e.getMessage());
+    }
+
+    @Test
     void float32RoundTripIsBitwise() throws IOException {
         TinyModels.LanguageModel saved = model(3);
         Path file = dir.resolve("model.safetensors");
@@ -89,6 +104,25 @@ class StateDictTest {
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
             assertEquals("pt", f.metadata().get("format"));
             assertEquals(DType.F32, f.info("lm_head.weight").dtype());
+        }
+    }
+
+    @Test
+    void shardedCheckpointRoundTrip() throws IOException {
+        TinyModels.LanguageModel saved = model(9);
+        Path index = StateDicts.saveSharded(saved.stateDict(), dir, DType.F32, 4096);
+        assertEquals(dir.resolve("model.safetensors.index.json"), index);
+        long shards;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            shards = files.filter(f -> f.getFileName().toString().startsWith("model-")).count();
+        }
+        // the model has 5355 floats (21420 bytes), so shards of 4096 bytes make at least six
+        assertTrue(shards >= 6, "expected at least six shards, found " + shards);
+
+        TinyModels.LanguageModel loaded = model(10);
+        StateDicts.loadInto(loaded, dir, true);
+        for (Map.Entry<String, Tensor> e : saved.stateDict().entrySet()) {
+            assertArrayEquals(e.getValue().toArray(), loaded.stateDict().get(e.getKey()).toArray(), e.getKey());
         }
     }
 

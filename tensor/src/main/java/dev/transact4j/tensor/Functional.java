@@ -56,9 +56,12 @@ public final class Functional {
         outShape[outShape.length - 1] = outFeatures;
         Tensor y = Tensor.zeros(outShape);
         if (bc != null) {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(bc.data, bc.offset, y.data, r * outFeatures, outFeatures);
-            }
+            int grain = Math.max(1, Elementwise.PARALLEL_MIN / Math.max(1, outFeatures));
+            Parallel.forRange(0, rows, grain, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    System.arraycopy(bc.data, bc.offset, y.data, r * outFeatures, outFeatures);
+                }
+            });
         }
         Gemm.sgemm(false, true, rows, outFeatures, in, 1f, xc.data, xc.offset, in, wc.data, wc.offset, in,
                 bc == null ? 0f : 1f, y.data, 0, outFeatures);

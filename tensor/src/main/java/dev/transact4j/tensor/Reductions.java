@@ -261,19 +261,6 @@ final class Reductions {
         return acc;
     }
 
-    /**
-     * Adds the lanes of {@code v} in lane order. {@code reduceLanes(ADD)} may add them in another
-     * order once the JIT has compiled it (JDK 25 does), which would tie the last bits of a sum to
-     * how warm the JVM is.
-     */
-    static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) {
-            s += v.lane(i);
-        }
-        return s;
-    }
-
     /** Sums a unit-stride run with four independent vector accumulators. */
     static float sum(float[] x, int xi, int n) {
         int step = S.length();
@@ -291,7 +278,7 @@ final class Reductions {
         for (; i + step <= n; i += step) {
             a0 = a0.add(FloatVector.fromArray(S, x, xi + i));
         }
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)));
+        float s = VectorMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
             s += x[xi + i];
         }
@@ -320,7 +307,7 @@ final class Reductions {
             FloatVector v = FloatVector.fromArray(S, x, xi + i);
             a0 = v.fma(v, a0);
         }
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)));
+        float s = VectorMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
             s += x[xi + i] * x[xi + i];
         }

@@ -64,7 +64,7 @@ final class Softmax {
             e.intoArray(out, oi + i);
             acc = acc.add(e);
         }
-        float sum = Reductions.sumLanes(acc);
+        float sum = VectorMath.sumLanes(acc);
         for (; i < n; i++) {
             float e = VectorMath.exp(x[xi + i] - max);
             out[oi + i] = e;

@@ -16,8 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * every machine. Accuracy: within a few ulp of the correctly rounded result over the whole float
  * range (the tests compare against double-precision {@link Math}); results below the smallest
  * normal float are subnormal or zero.
+ *
+ * <p>{@link #sumLanes} likewise adds lanes in a fixed order, which {@code reduceLanes(ADD)} does not
+ * promise once compiled. Kernels in other packages use these functions for the same reason.
  */
-final class VectorMath {
+public final class VectorMath {
 
     private static final VectorSpecies<Float> S = Simd.SPECIES;
 
@@ -54,7 +57,7 @@ final class VectorMath {
 
     // ---------------------------------------------------------------- exp
 
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
         FloatVector t = c.mul(LOG2E).add(ROUND);
         FloatVector n = t.sub(ROUND);
@@ -79,7 +82,7 @@ final class VectorMath {
         return p.mul(s1).mul(s2);
     }
 
-    static float exp(float x) {
+    public static float exp(float x) {
         float c = Math.min(Math.max(x, EXP_LOW), EXP_HIGH);
         float t = c * LOG2E + ROUND;
         float n = t - ROUND;
@@ -101,7 +104,7 @@ final class VectorMath {
 
     // ---------------------------------------------------------------- log
 
-    static FloatVector log(FloatVector x) {
+    public static FloatVector log(FloatVector x) {
         // scale subnormals into the normal range first
         VectorMask<Float> subnormal = x.compare(VectorOperators.LT, Float.MIN_NORMAL).and(x.compare(VectorOperators.GT, 0f));
         FloatVector xs = x.blend(x.mul(TWO_POW_23), subnormal);
@@ -130,7 +133,7 @@ final class VectorMath {
         return result.blend(Float.NaN, x.compare(VectorOperators.LT, 0f).or(x.compare(VectorOperators.NE, x)));
     }
 
-    static float log(float x) {
+    public static float log(float x) {
         if (x == 0f) {
             return Float.NEGATIVE_INFINITY;
         }
@@ -161,7 +164,7 @@ final class VectorMath {
 
     // ---------------------------------------------------------------- tanh
 
-    static FloatVector tanh(FloatVector x) {
+    public static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs();
         // large |x|: 1 - 2 / (exp(2|x|) + 1), which tends to 1 without overflow trouble
         FloatVector large = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.mul(2f)).add(1f)));
@@ -174,7 +177,7 @@ final class VectorMath {
         return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
-    static float tanh(float x) {
+    public static float tanh(float x) {
         float a = Math.abs(x);
         float t;
         if (a < TANH_SERIES_LIMIT) {
@@ -187,5 +190,20 @@ final class VectorMath {
             t = 1f - 2f / (exp(a * 2f) + 1f);
         }
         return x < 0f ? -t : t;
+    }
+
+    // ---------------------------------------------------------------- lane sums
+
+    /**
+     * Adds the lanes of {@code v} in lane order. {@code reduceLanes(ADD)} may add them in another
+     * order once the JIT has compiled it (JDK 25 does), which would tie the last bits of a sum to
+     * how warm the JVM is.
+     */
+    public static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
     }
 }

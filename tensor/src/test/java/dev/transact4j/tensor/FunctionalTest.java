@@ -46,6 +46,52 @@ class FunctionalTest {
     }
 
     @Test
+    void linearMatchesDoubleReference() {
+        Rng rng = new Rng(21);
+        int rows = 17;
+        int in = 33;
+        int out = 15;
+        Tensor x = Tensor.randn(rng, rows, in).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, out, in).requiresGrad(true);
+        Tensor b = Tensor.randn(rng, out).requiresGrad(true);
+        Tensor dy = Tensor.randn(rng, rows, out);
+        Tensor y = Functional.linear(x, w, b);
+        y.backward(dy);
+
+        // y = x W^T + b, dx = dy W, dW = dy^T x, db = column sums of dy, all in double
+        double[] yRef = new double[rows * out];
+        double[] dxRef = new double[rows * in];
+        double[] dwRef = new double[out * in];
+        double[] dbRef = new double[out];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double sum = b.get(o);
+                double g = dy.get(r, o);
+                for (int i = 0; i < in; i++) {
+                    sum += (double) x.get(r, i) * w.get(o, i);
+                    dxRef[r * in + i] += g * w.get(o, i);
+                    dwRef[o * in + i] += g * x.get(r, i);
+                }
+                yRef[r * out + o] = sum;
+                dbRef[o] += g;
+            }
+        }
+        ArrayAssert.assertClose("linear output", yRef, y.toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear dx", dxRef, x.grad().toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear dW", dwRef, w.grad().toArray(), 1e-5, 1e-5);
+        ArrayAssert.assertClose("linear db", dbRef, b.grad().toArray(), 1e-5, 1e-5);
+    }
+
+    @Test
+    void linearOnVector() {
+        Rng rng = new Rng(20);
+        assertFusedMatchesComposition("linear on a 1-D input",
+                in -> Functional.linear(in[0], in[1], in[2]),
+                in -> in[1].matmul(in[0]).add(in[2]), 1e-5, 1e-5,
+                Tensor.randn(rng, 33), Tensor.randn(rng, 3, 33), Tensor.randn(rng, 3));
+    }
+
+    @Test
     void linearGradient() {
         Rng rng = new Rng(3);
         GradCheck.standard().check("linear", in -> Functional.linear(in[0], in[1], in[2]),
@@ -183,6 +229,15 @@ class FunctionalTest {
         Tensor[] tables = ropeTables(6, 6);
         GradCheck.standard().check("rope", in -> Functional.rope(in[0], tables[0], tables[1], 1),
                 Tensor.randn(rng, 1, 2, 4, 6));
+    }
+
+    @Test
+    void ropeRejectsPositionIdsOfWrongLength() {
+        Tensor[] tables = ropeTables(4, 4);
+        assertThrows(IllegalArgumentException.class,
+                () -> Functional.rope(Tensor.zeros(1, 1, 3, 4), tables[0], tables[1], new int[] {0, 1}));
+        assertThrows(IllegalArgumentException.class,
+                () -> Functional.rope(Tensor.zeros(1, 1, 2, 4), tables[0], tables[1], new int[] {0, 4}));
     }
 
     @Test

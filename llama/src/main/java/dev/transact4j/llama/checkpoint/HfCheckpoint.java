@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  * {@link NamedArray}, the optional {@code generation_config.json} and the tokenizer files found
  * next to them.
  *
- * <p>Reading ({@link #load}) takes {@code config.json}, then {@code model.safetensors.index.json}
- * and its shards when present, otherwise {@code model.safetensors}. F32, F16, BF16 and F64 weights
+ * <p>Reading ({@link #load}) takes {@code config.json}, then either {@code model.safetensors} or
+ * {@code model.safetensors.index.json} and its shards (a directory with both is rejected). F32, F16, BF16 and F64 weights
  * are widened or rounded to float32. Names and shapes must be exactly those {@link LlamaWeights}
  * derives from the config, and every difference is reported in one message. A checkpoint without
  * {@code lm_head.weight} is read as tied: its config gets {@code tie_word_embeddings: true}.
@@ -126,6 +126,11 @@ public final class HfCheckpoint {
             throw new NoSuchFileException(single.toString(), null, "no weights in " + directory + ": neither "
                     + SafeTensors.MODEL_FILE + " nor " + SafeTensors.INDEX_FILE + " exists; copy the weights "
                     + "of the model into the directory");
+        }
+        if (Files.exists(index) && Files.exists(single)) {
+            throw new IllegalArgumentException(directory + ": both " + SafeTensors.MODEL_FILE + " and "
+                    + SafeTensors.INDEX_FILE + " exist, so it is unclear which weights belong to config.json; "
+                    + "remove the stale one");
         }
         Path weightsFile = Files.exists(index) ? index : single;
 

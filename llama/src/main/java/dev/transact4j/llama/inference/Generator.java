@@ -80,7 +80,9 @@ public final class Generator {
         checkPrompt(promptIds, config);
         boolean[] stop = stopSet(options, config);
         Sampler sampler = new Sampler(options.sampling());
-        int[] history = Arrays.copyOf(promptIds, promptIds.length + options.maxNewTokens());
+        // a full cache ends the run after maxSeq - prompt + 1 tokens, so a larger max_new_tokens is never reached
+        int maxGenerated = Math.min(options.maxNewTokens(), cache.maxSeq() - promptIds.length + 1);
+        int[] history = Arrays.copyOf(promptIds, promptIds.length + maxGenerated);
         int historySize = promptIds.length;
         StringBuilder text = new StringBuilder();
         StreamDecoder stream = null;

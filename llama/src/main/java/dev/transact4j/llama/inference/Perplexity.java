@@ -57,6 +57,58 @@ public final class Perplexity {
     }
 
     /**
+     * Returns a scorer that runs {@code model} one token at a time: a prompt pass over the window's
+     * first id, then a decoding step per id, taking the log-softmax (in double) of each step's
+     * logits. It gives what one pass over the window gives, at the cost of {@code n} calls, so it
+     * serves models that only implement {@link CausalLm}. Not thread-safe: it reuses one cache.
+     *
+     * @param maxLength the longest window, which sizes the cache
+     */
+    public static SequenceScorer scorer(CausalLm model, int maxLength) {
+        KvCache cache = KvCache.forConfig(model.config(), maxLength);
+        int vocab = model.config().vocabSize();
+        return new SequenceScorer() {
+            @Override
+            public double[] nextTokenLogProbabilities(int[] ids) {
+                for (int i = 0; i < ids.length; i++) {
+                    if (ids[i] < 0 || ids[i] >= vocab) {
+                        throw new IllegalArgumentException("Perplexity: id " + ids[i] + " at window position " + i
+                                + " is outside the vocabulary [0, " + vocab + ")");
+                    }
+                }
+                cache.reset();
+                double[] out = new double[ids.length - 1];
+                float[] logits = model.prefill(new int[] {ids[0]}, cache);
+                for (int i = 0; i + 1 < ids.length; i++) {
+                    out[i] = logSoftmax(logits, ids[i + 1]);
+                    if (i + 2 < ids.length) {
+                        logits = model.decodeStep(ids[i + 1], cache);
+                    }
+                }
+                return out;
+            }
+
+            @Override
+            public int maxLength() {
+                return maxLength;
+            }
+        };
+    }
+
+    /** Returns {@code log softmax(logits)[target]}, max-subtracted, in double. */
+    private static double logSoftmax(float[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float x : logits) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        for (float x : logits) {
+            sum += Math.exp(x - max);
+        }
+        return logits[target] - max - Math.log(sum);
+    }
+
+    /**
      * Evaluates {@code ids} with windows of {@code maxLength} tokens every {@code stride} tokens.
      *
      * @throws IllegalArgumentException when ids has fewer than two tokens, maxLength is below 2 or

@@ -57,7 +57,7 @@ public final class Sampler {
             return order[0];
         }
 
-        // Walk the kept tokens from the most probable; rounding can leave u above the last sum.
+        // Walk the kept tokens in order; rounding can leave u above the last sum.
         double u = rng.nextDouble();
         double cumulative = 0;
         int last = order[0];
@@ -90,8 +90,8 @@ public final class Sampler {
     }
 
     /**
-     * Fills {@code probabilities} and returns the candidate ids, most probable first (the argmax
-     * alone when greedy).
+     * Fills {@code probabilities} and returns the kept ids: the argmax alone when greedy, by
+     * descending probability after top-p, in id order otherwise.
      */
     private int[] distribution(float[] logits, int[] history, int historySize, double[] probabilities) {
         checkLogits(logits);
@@ -112,17 +112,17 @@ public final class Sampler {
             }
         }
 
-        int[] order = topK(scores, options.topK());
-        softmax(scores, order, probabilities);
+        int[] kept = topK(scores, options.topK());
+        softmax(scores, kept, probabilities);
         if (options.topP() < 1.0) {
-            order = topP(order, probabilities, options.topP());
-            softmax(scores, order, probabilities);
+            kept = topP(scores, kept, probabilities, options.topP());
+            softmax(scores, kept, probabilities);
         }
         if (options.minP() > 0.0) {
-            order = minP(order, probabilities, options.minP());
-            softmax(scores, order, probabilities);
+            kept = minP(kept, probabilities, options.minP());
+            softmax(scores, kept, probabilities);
         }
-        return order;
+        return kept;
     }
 
     private static void checkLogits(float[] logits) {
@@ -179,28 +179,23 @@ public final class Sampler {
     }
 
     /**
-     * Returns the ids whose score is at least the k-th largest (every finite one when k is 0),
-     * sorted by descending score, ties by ascending id.
+     * Returns, in id order, the ids whose score is at least the k-th largest (every finite one
+     * when k is 0 or at least the vocabulary size).
      */
     private static int[] topK(float[] scores, int k) {
         float threshold = Float.NEGATIVE_INFINITY;
         if (k > 0 && k < scores.length) {
             threshold = kthLargest(scores, k);
         }
+        int[] kept = new int[scores.length];
         int count = 0;
-        long[] keys = new long[scores.length];
         for (int i = 0; i < scores.length; i++) {
             float x = scores[i];
             if (x != Float.NEGATIVE_INFINITY && x >= threshold) {
-                keys[count++] = sortKey(x, i);
+                kept[count++] = i;
             }
         }
-        Arrays.sort(keys, 0, count);
-        int[] order = new int[count];
-        for (int j = 0; j < count; j++) {
-            order[j] = (int) keys[j];
-        }
-        return order;
+        return Arrays.copyOf(kept, count);
     }
 
     /**
@@ -282,24 +277,50 @@ public final class Sampler {
         }
     }
 
-    /** Keeps the leading ids while the probability before each is below p (at least one). */
-    private static int[] topP(int[] order, double[] probabilities, double p) {
+    /**
+     * Returns the nucleus by descending probability, ties by lower id: the leading ids while the
+     * probability before each is below p (at least one). Only ids with probability at least
+     * {@code (1 - p) / n} are sorted. The ids below it sum to less than {@code 1 - p}, so those
+     * above sum to at least p and contain the whole nucleus.
+     */
+    private static int[] topP(float[] scores, int[] ids, double[] probabilities, double p) {
+        double floor = 0.5 * (1 - p) / ids.length; // halved against rounding in the sums
+        long[] keys = new long[ids.length];
+        int count = 0;
+        for (int id : ids) {
+            if (probabilities[id] >= floor) {
+                keys[count++] = sortKey(scores[id], id);
+            }
+        }
+        Arrays.sort(keys, 0, count);
+
         double before = 0;
         int kept = 0;
-        while (kept < order.length && (kept == 0 || before < p)) {
-            before += probabilities[order[kept]];
+        while (kept < count && (kept == 0 || before < p)) {
+            before += probabilities[(int) keys[kept]];
             kept++;
         }
-        return Arrays.copyOf(order, kept);
+        int[] nucleus = new int[kept];
+        for (int j = 0; j < kept; j++) {
+            nucleus[j] = (int) keys[j];
+        }
+        return nucleus;
     }
 
-    /** Keeps the ids whose probability is at least {@code minP} times the largest (the first). */
-    private static int[] minP(int[] order, double[] probabilities, double minP) {
-        double threshold = minP * probabilities[order[0]];
-        int kept = 1;
-        while (kept < order.length && probabilities[order[kept]] >= threshold) {
-            kept++;
+    /** Keeps the ids whose probability is at least {@code minP} times the largest, in their order. */
+    private static int[] minP(int[] ids, double[] probabilities, double minP) {
+        double max = 0;
+        for (int id : ids) {
+            max = Math.max(max, probabilities[id]);
         }
-        return Arrays.copyOf(order, kept);
+        double threshold = minP * max;
+        int[] kept = new int[ids.length];
+        int count = 0;
+        for (int id : ids) {
+            if (probabilities[id] >= threshold) {
+                kept[count++] = id;
+            }
+        }
+        return Arrays.copyOf(kept, count);
     }
 }

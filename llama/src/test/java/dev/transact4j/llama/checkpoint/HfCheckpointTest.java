@@ -411,6 +411,14 @@ class HfCheckpointTest {
     }
 
     @Test
+    void singleAndShardedTogetherAreRejected() throws IOException {
+        Path saved = HfCheckpoint.load(fixture("gqa")).save(temp.resolve("both"), DType.F32, 20_000);
+        Files.copy(fixture("gqa").resolve("model.safetensors"), saved.resolve("model.safetensors"));
+        String message = messageOf(saved);
+        assertTrue(message.contains("both model.safetensors and model.safetensors.index.json exist"), message);
+    }
+
+    @Test
     void inMemoryCheckpointIsChecked() throws IOException {
         HfCheckpoint source = HfCheckpoint.load(fixture("mha"));
         Map<String, NamedArray> arrays = new TreeMap<>(source.weights());

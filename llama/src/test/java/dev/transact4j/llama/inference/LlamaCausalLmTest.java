@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.transact4j.llama.LlamaCheckpoint;
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.testing.Fixture;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.transact4j.llama.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,21 @@ class PerplexityTest {
         Perplexity.Result whole = Perplexity.evaluate(model, text, 64, 64);
         assertEquals(1, whole.windows().size(), "one window covers the text");
         assertEquals(expected, whole.meanNll(), 1e-12 * expected);
+    }
+
+    @Test
+    void decodingScorerMatchesDirectScores() {
+        // the bigram's float logits are log-probabilities rounded to float32, so about 1e-7 apart
+        SequenceScorer decoding = Perplexity.scorer(model, 16);
+        Perplexity.Result direct = Perplexity.evaluate(model, text, 16, 5);
+        Perplexity.Result decoded = Perplexity.evaluate(decoding, text, 16, 5);
+        assertEquals(direct.tokensEvaluated(), decoded.tokensEvaluated());
+        assertEquals(direct.meanNll(), decoded.meanNll(), 1e-5 * direct.meanNll());
+        double[] a = model.nextTokenLogProbabilities(Arrays.copyOf(text, 16));
+        double[] b = decoding.nextTokenLogProbabilities(Arrays.copyOf(text, 16));
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], 1e-5 * Math.abs(a[i]), "position " + i);
+        }
     }
 
     @Test

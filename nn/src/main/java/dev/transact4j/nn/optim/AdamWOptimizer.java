@@ -26,6 +26,7 @@ public final class AdamWOptimizer extends Optimizer {
     private final double eps;
     private final Map<ParameterGroup, AdamW> kernels = new IdentityHashMap<>();
     private final Map<String, AdamWState> states = new LinkedHashMap<>();
+    private Map<String, AdamWState> staged;
 
     /** Creates AdamW with torch's default betas and eps. */
     public AdamWOptimizer(List<ParameterGroup> groups) {
@@ -84,8 +85,8 @@ public final class AdamWOptimizer extends Optimizer {
     }
 
     @Override
-    protected Map<String, Integer> readState(SafeTensors source, Collection<String> names) throws IOException {
-        states.clear();
+    protected Map<String, Integer> stageState(SafeTensors source, Collection<String> names) throws IOException {
+        staged = new LinkedHashMap<>();
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (String name : names) {
             if (source.contains(name + ".step")) {
@@ -94,10 +95,19 @@ public final class AdamWOptimizer extends Optimizer {
                     throw new IllegalArgumentException(source + ": parameter '" + name + "' has " + state.size()
                             + " moment pairs, expected 1");
                 }
-                states.put(name, state);
+                staged.put(name, state);
                 sizes.put(name, state.expAvg(0).length);
             }
         }
         return sizes;
+    }
+
+    @Override
+    protected void finishStaging(boolean commit) {
+        if (commit && staged != null) {
+            states.clear();
+            states.putAll(staged);
+        }
+        staged = null;
     }
 }

@@ -72,8 +72,14 @@ public abstract class Optimizer {
     /** Adds the state of every parameter that has one to {@code writer}. */
     protected abstract void writeState(SafeTensorsWriter writer);
 
-    /** Replaces all state by the one stored in {@code source}; returns the names that have state there. */
-    protected abstract Map<String, Integer> readState(SafeTensors source, Collection<String> names) throws IOException;
+    /**
+     * Reads the state of each of {@code names} that {@code source} stores into a staging area,
+     * leaving the current state alone, and returns the element count of each state read.
+     */
+    protected abstract Map<String, Integer> stageState(SafeTensors source, Collection<String> names) throws IOException;
+
+    /** Replaces the current state by the staged one ({@code commit}) or drops the staged one. */
+    protected abstract void finishStaging(boolean commit);
 
     /** Drops the state of one parameter, for example after pruning replaced its value. */
     public abstract void resetState(String name);
@@ -184,6 +190,8 @@ public abstract class Optimizer {
      * optimiser of the same type over parameters of the same names and sizes. Hyperparameters
      * and weight decays stay this optimiser's own, not the file's.
      *
+     * A failed load leaves the current state and step count as they were.
+     *
      * @throws IllegalArgumentException starting with the file name, when the type differs or
      *                                  listing every parameter that is missing, unexpected or of
      *                                  another size
@@ -222,7 +230,13 @@ public abstract class Optimizer {
                 }
             }
             if (problems.isEmpty()) {
-                Map<String, Integer> sizes = readState(source, params.keySet());
+                Map<String, Integer> sizes;
+                try {
+                    sizes = stageState(source, params.keySet());
+                } catch (IOException | RuntimeException e) {
+                    finishStaging(false);
+                    throw e;
+                }
                 for (Map.Entry<String, Integer> e : sizes.entrySet()) {
                     int numel = params.get(e.getKey()).numel();
                     if (e.getValue() != numel) {
@@ -232,12 +246,11 @@ public abstract class Optimizer {
                 }
             }
             if (!problems.isEmpty()) {
-                for (String name : params.keySet()) {
-                    resetState(name);
-                }
+                finishStaging(false);
                 throw new IllegalArgumentException(file + ": the saved " + type()
                         + " state does not fit this optimiser's parameters:\n  " + String.join("\n  ", problems));
             }
+            finishStaging(true);
             steps = json.path("steps").asLong();
         }
     }

@@ -26,6 +26,7 @@ public final class SgdOptimizer extends Optimizer {
     private final boolean nesterov;
     private final Map<ParameterGroup, Sgd> kernels = new IdentityHashMap<>();
     private final Map<String, SgdState> states = new LinkedHashMap<>();
+    private Map<String, SgdState> staged;
 
     /**
      * Creates SGD.
@@ -80,8 +81,8 @@ public final class SgdOptimizer extends Optimizer {
     }
 
     @Override
-    protected Map<String, Integer> readState(SafeTensors source, Collection<String> names) throws IOException {
-        states.clear();
+    protected Map<String, Integer> stageState(SafeTensors source, Collection<String> names) throws IOException {
+        staged = new LinkedHashMap<>();
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (String name : names) {
             if (source.contains(name + ".step")) {
@@ -90,10 +91,19 @@ public final class SgdOptimizer extends Optimizer {
                     throw new IllegalArgumentException(source + ": parameter '" + name + "' has " + state.size()
                             + " momentum buffers, expected 1");
                 }
-                states.put(name, state);
+                staged.put(name, state);
                 sizes.put(name, state.momentumBuffer(0).length);
             }
         }
         return sizes;
+    }
+
+    @Override
+    protected void finishStaging(boolean commit) {
+        if (commit && staged != null) {
+            states.clear();
+            states.putAll(staged);
+        }
+        staged = null;
     }
 }

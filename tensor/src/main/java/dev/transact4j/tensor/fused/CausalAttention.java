@@ -1,9 +1,9 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -378,19 +378,19 @@ public final class CausalAttention {
             FloatVector acc1 = FloatVector.zero(SPECIES);
             int bound2 = count - count % (2 * len);
             for (; j < bound2; j += 2 * len) {
-                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
-                FloatVector e1 = FloatVector.fromArray(SPECIES, s, j + len).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e0 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j).sub(vs));
+                FloatVector e1 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j + len).sub(vs));
                 e0.intoArray(s, j);
                 e1.intoArray(s, j + len);
                 acc0 = acc0.add(e0);
                 acc1 = acc1.add(e1);
             }
             for (; j < bound; j += len) {
-                FloatVector e0 = FloatVector.fromArray(SPECIES, s, j).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e0 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j).sub(vs));
                 e0.intoArray(s, j);
                 acc0 = acc0.add(e0);
             }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sumLanes(acc0.add(acc1));
         }
         for (; j < count; j++) {
             float e = (float) Math.exp(s[j] - shift);

@@ -1,9 +1,9 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -203,14 +203,14 @@ public final class CrossEntropy {
         int bound2 = n - n % (2 * len);
         int i = 0;
         for (; i < bound2; i += 2 * len) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromArray(SPECIES, x, off + i + len).sub(vm).lanewise(VectorOperators.EXP));
+            s0 = s0.add(VectorMath.exp(FloatVector.fromArray(SPECIES, x, off + i).sub(vm)));
+            s1 = s1.add(VectorMath.exp(FloatVector.fromArray(SPECIES, x, off + i + len).sub(vm)));
         }
         int bound = SPECIES.loopBound(n);
         for (; i < bound; i += len) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, x, off + i).sub(vm).lanewise(VectorOperators.EXP));
+            s0 = s0.add(VectorMath.exp(FloatVector.fromArray(SPECIES, x, off + i).sub(vm)));
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             s += (float) Math.exp(x[off + i] - m);
         }
@@ -236,7 +236,7 @@ public final class CrossEntropy {
         int bound = SPECIES.loopBound(n);
         int i = 0;
         for (; i < bound; i += len) {
-            FloatVector p = FloatVector.fromArray(SPECIES, x, in + i).sub(vlse).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(SPECIES, x, in + i).sub(vlse));
             FloatVector grad = p.mul(g);
             if (accumulate) {
                 grad = grad.add(FloatVector.fromArray(SPECIES, d, out + i));

@@ -1,8 +1,8 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -159,7 +159,7 @@ public final class RmsNorm {
             FloatVector g0 = FloatVector.fromArray(SPECIES, dy, dyr + j).mul(FloatVector.fromArray(SPECIES, w, wo + j));
             s0 = g0.fma(FloatVector.fromArray(SPECIES, x, xr + j), s0);
         }
-        float dot = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float dot = VectorMath.sumLanes(s0.add(s1));
         for (; j < c; j++) {
             dot += dy[dyr + j] * w[wo + j] * x[xr + j];
         }

@@ -1,5 +1,6 @@
 package dev.transact4j.tensor.fused;
 
+import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -89,7 +90,7 @@ final class Simd {
         for (; i < bound; i += len) {
             s0 = FloatVector.fromArray(SPECIES, a, ao + i).fma(FloatVector.fromArray(SPECIES, b, bo + i), s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }

@@ -1,8 +1,8 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -144,6 +144,6 @@ public final class SwiGlu {
 
     private static FloatVector sigmoid(FloatVector g) {
         FloatVector one = FloatVector.broadcast(SPECIES, 1f);
-        return one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
+        return one.div(one.add(VectorMath.exp(g.neg())));
     }
 }

@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.tokenizer.TokenizerFormatException;
+import dev.transact4j.nn.safetensors.SafeTensorsFormatException;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "transact 0.1.0",
         description = "Train, prune and run Llama models on the CPU.",
-        subcommands = {TokenizerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class})
 public final class TransactCommand implements Runnable {
     /** Exit code for invalid arguments, missing files and malformed input files. */
     public static final int EXIT_USAGE = 2;
@@ -67,7 +68,7 @@ public final class TransactCommand implements Runnable {
             err.flush();
             return EXIT_USAGE;
         }
-        if (e instanceof TokenizerFormatException) {
+        if (e instanceof TokenizerFormatException || e instanceof SafeTensorsFormatException) {
             err.println(name + ": " + e.getMessage());
             err.flush();
             return EXIT_USAGE;

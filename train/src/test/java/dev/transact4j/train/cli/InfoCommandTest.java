@@ -1,0 +1,97 @@
+package dev.transact4j.train.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.ModelStats;
+import dev.transact4j.nn.safetensors.SafeTensorsWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code transact info} on presets, real model directories and bad input. */
+class InfoCommandTest {
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cli = TransactCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void presetPrintsComputedCounts() {
+        Run run = run("info", "tiny", "--context", "256");
+        assertEquals(0, run.code(), run.err());
+        ModelStats stats = ModelStats.of(LlamaConfig.tiny());
+        assertTrue(run.out().contains(String.format(Locale.ROOT, "parameters          %,d", stats.totalParameters())),
+                run.out());
+        assertTrue(run.out().contains(String.format(Locale.ROOT, "%,d (forward, at a context of 256 tokens)",
+                stats.forwardFlopsPerToken(256))), run.out());
+        assertTrue(run.out().contains(String.format(Locale.ROOT, "KV cache per token  %,d bytes",
+                stats.kvCacheBytesPerToken())), run.out());
+    }
+
+    @Test
+    void directoryCountsStoredElements() throws Exception {
+        Path fixture = Path.of(InfoCommandTest.class.getResource("/fixtures/llama/gqa/config.json").toURI()).getParent();
+        Run run = run("info", fixture.toString());
+        assertEquals(0, run.code(), run.err());
+        long parameters = ModelStats.of(LlamaConfig.load(fixture)).totalParameters();
+        assertTrue(run.out().contains(String.format(Locale.ROOT, "stored elements     %,d%n", parameters)), run.out());
+        assertTrue(run.out().contains("key/value heads: 2"), run.out());
+    }
+
+    @Test
+    void storedWeightsThatDifferAreFlagged() throws Exception {
+        Path model = dir.resolve("model");
+        Files.createDirectories(model);
+        LlamaConfig.tiny().save(model.resolve("config.json"));
+        new SafeTensorsWriter().add("model.embed_tokens.weight", new float[6], new int[] {2, 3}).write(
+                model.resolve("model.safetensors"));
+        Run run = run("info", model.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("stored elements     6 (differs from the config's parameter count)"), run.out());
+    }
+
+    @Test
+    void missingModelFailsWithExitTwo() {
+        Run run = run("info", dir.resolve("absent").toString());
+        assertEquals(2, run.code());
+        assertTrue(run.err().startsWith("transact info: model not found: "), run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+    }
+
+    @Test
+    void invalidConfigNamesFieldWithExitTwo() throws Exception {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, "{\"hidden_size\": 64}");
+        Run run = run("info", config.toString());
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains(config.toString()), run.err());
+        assertTrue(run.err().contains("vocab_size"), run.err());
+    }
+
+    @Test
+    void nonPositiveContextRejected() {
+        Run run = run("info", "small", "--context", "0");
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("--context must be at least 1 token, got 0"), run.err());
+    }
+}
