@@ -71,10 +71,14 @@ final class GemmKernel {
                       float[] a, int aOffset, int lda,
                       float[] b, int bOffset, int ldb,
                       float beta, float[] c, int cOffset, int ldc) {
-        // Split the larger tile count across threads; each chunk is a whole number of tiles.
+        // Each chunk is a whole number of tiles. A chunk of rows packs all of op(B) and a chunk of
+        // columns all of op(A), so split the dimension whose other operand is smaller to pack,
+        // unless it has too few tiles to share.
         int rowTiles = ceilDiv(m, MR);
         int colTiles = ceilDiv(n, NR);
-        boolean splitRows = rowTiles >= colTiles;
+        int threads = Parallel.threads();
+        boolean splitRows = n <= m ? rowTiles >= threads || rowTiles >= colTiles
+                : colTiles < threads && rowTiles >= colTiles;
         int tiles = splitRows ? rowTiles : colTiles;
         long flopsPerTile = 2L * k * (splitRows ? (long) MR * n : (long) NR * m);
         int grain = (int) Math.min(tiles, Math.max(1, ceilDiv(MIN_CHUNK_FLOPS, flopsPerTile)));
@@ -132,22 +136,31 @@ final class GemmKernel {
             int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                microKernel(kc, packedA, ir * kc, packedB, bo, tile);
-                writeTile(tile, mr, nr, alpha, beta, c, cOffset + ir * ldc + jr, ldc);
+                int co = cOffset + ir * ldc + jr;
+                if (mr == MR && nr == NR && alpha == 1f && (beta == 0f || beta == 1f)) {
+                    // C = sum or C = sum + C straight from the registers: the same roundings as
+                    // writeTile, since multiplying by 1 is exact.
+                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc, beta == 1f);
+                } else {
+                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR, false);
+                    writeTile(tile, mr, nr, alpha, beta, c, co, ldc);
+                }
             }
         }
     }
 
     /**
-     * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] into {@code tile}
-     * ([MR, NR], row-major).
+     * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] and stores the MR x NR
+     * sums at {@code out[oo]} with row stride {@code ldo}, added to what is there when
+     * {@code accumulate}.
      *
-     * <p>The sums go through a scratch tile rather than straight to C because C2 does not inline
-     * a write-back helper into a method this large, and vectors passed to a call that is not
-     * inlined are boxed on the heap; the extra 2 * MR vector stores and loads per K block cost
-     * under 1% of the {@code kc * MR * 2} FMAs.
+     * <p>Other alpha and beta values go through a scratch tile and {@link #writeTile} rather than
+     * a scaling helper called from here: C2 does not inline a helper of ours into a method this
+     * large (the Vector API methods are forced inline), and vectors passed to a call that is not
+     * inlined are boxed on the heap.
      */
-    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] tile) {
+    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
+                            boolean accumulate) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -193,22 +206,47 @@ final class GemmKernel {
             c70 = b0.fma(av, c70);
             c71 = b1.fma(av, c71);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, LANES);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + LANES);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + LANES);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + LANES);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + LANES);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + LANES);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + LANES);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + LANES);
+        int o1 = oo + ldo;
+        int o2 = o1 + ldo;
+        int o3 = o2 + ldo;
+        int o4 = o3 + ldo;
+        int o5 = o4 + ldo;
+        int o6 = o5 + ldo;
+        int o7 = o6 + ldo;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(SPECIES, out, oo));
+            c01 = c01.add(FloatVector.fromArray(SPECIES, out, oo + LANES));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, out, o1));
+            c11 = c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES));
+            c20 = c20.add(FloatVector.fromArray(SPECIES, out, o2));
+            c21 = c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES));
+            c30 = c30.add(FloatVector.fromArray(SPECIES, out, o3));
+            c31 = c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES));
+            c40 = c40.add(FloatVector.fromArray(SPECIES, out, o4));
+            c41 = c41.add(FloatVector.fromArray(SPECIES, out, o4 + LANES));
+            c50 = c50.add(FloatVector.fromArray(SPECIES, out, o5));
+            c51 = c51.add(FloatVector.fromArray(SPECIES, out, o5 + LANES));
+            c60 = c60.add(FloatVector.fromArray(SPECIES, out, o6));
+            c61 = c61.add(FloatVector.fromArray(SPECIES, out, o6 + LANES));
+            c70 = c70.add(FloatVector.fromArray(SPECIES, out, o7));
+            c71 = c71.add(FloatVector.fromArray(SPECIES, out, o7 + LANES));
+        }
+        c00.intoArray(out, oo);
+        c01.intoArray(out, oo + LANES);
+        c10.intoArray(out, o1);
+        c11.intoArray(out, o1 + LANES);
+        c20.intoArray(out, o2);
+        c21.intoArray(out, o2 + LANES);
+        c30.intoArray(out, o3);
+        c31.intoArray(out, o3 + LANES);
+        c40.intoArray(out, o4);
+        c41.intoArray(out, o4 + LANES);
+        c50.intoArray(out, o5);
+        c51.intoArray(out, o5 + LANES);
+        c60.intoArray(out, o6);
+        c61.intoArray(out, o6 + LANES);
+        c70.intoArray(out, o7);
+        c71.intoArray(out, o7 + LANES);
     }
 
     /**

@@ -227,7 +227,10 @@ class GemmTest {
             {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}, {4, 999, 333}};
         for (int[] s : shapes) {
             for (int mask = 0; mask < 4; mask++) {
-                cases.add(new Case(random, (mask & 1) != 0, (mask & 2) != 0, s[0], s[1], s[2], 1.5f, 0.25f));
+                // alpha = 1 with beta = 0 or 1 writes full tiles straight from the registers.
+                float alpha = mask < 2 ? 1f : 1.5f;
+                float beta = mask == 0 ? 0f : mask == 1 ? 1f : 0.25f;
+                cases.add(new Case(random, (mask & 1) != 0, (mask & 2) != 0, s[0], s[1], s[2], alpha, beta));
             }
         }
         for (Case t : cases) {
