@@ -39,7 +39,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for threads in 1 2; do
   echo "transact4j, $threads thread(s)"
   java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
-    dev.transact4j.bench.InferenceBench --threads "$threads" --profile "$@" 2>/dev/null | tee -a "$OURS"
+    dev.transact4j.bench.InferenceBench --threads "$threads" "$@" 2>/dev/null | tee -a "$OURS"
 
   # With libgomp's default wait policy, threads spin at every barrier; when another job runs on one of
   # the two cores, a spinning thread waits for a descheduled one and two threads ran 30 times slower
@@ -49,6 +49,20 @@ for threads in 1 2; do
     "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
 done
 
-"$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --load-before "$LOAD_BEFORE" \
-  --command "bench/inference_compare.sh${*:+ $*}" --out "$RESULTS/inference.md"
+# Where our decode time goes: one Java Flight Recorder run per configuration on one thread, because
+# samples of the pool's worker threads do not show that they run inside a decode step.
+PROFILE="$RESULTS/inference-profile.jsonl"
+: >"$PROFILE"
+for config in tiny small; do
+  echo "Profiling the decode of $config"
+  java --add-modules jdk.incubator.vector -Xmx2g \
+    "-XX:StartFlightRecording=filename=$RESULTS/decode-$config.jfr,settings=profile,jdk.ExecutionSample#period=1ms" \
+    -cp bench/target/benchmarks.jar dev.transact4j.bench.InferenceBench --threads 1 --configs "$config" \
+    --warmup 1 --repeats 2 >/dev/null 2>&1
+  "$PYTHON" bench/decode_profile.py "$RESULTS/decode-$config.jfr" --config "$config" --threads 1 | tee -a "$PROFILE"
+  rm -f "$RESULTS/decode-$config.jfr"
+done
+
+"$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --profile "$PROFILE" \
+  --load-before "$LOAD_BEFORE" --command "bench/inference_compare.sh${*:+ $*}" --out "$RESULTS/inference.md"
 echo "Wrote $RESULTS/inference.md"

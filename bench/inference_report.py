@@ -3,8 +3,8 @@
 
 Run through bench/inference_compare.sh, which produces both inputs in one sitting. The decode
 bandwidth bound of a configuration is the copy bandwidth divided by the weight bytes one decode
-step reads. Copy bandwidth counts bytes read plus bytes written and comes from InferenceBench at
-the same thread count. A step reads every float32 weight of ModelStats except the embedding table,
+step reads. Copy bandwidth counts bytes read plus bytes written, and InferenceBench measures it
+right before each configuration. A step reads every float32 weight of ModelStats except the embedding table,
 of which it reads one row.
 """
 
@@ -49,18 +49,16 @@ def last_level_cache():
 
 
 def split(lines, path):
-    """Return (header lines, {(config, threads): result}, {threads: copy GB/s})."""
-    headers, results, copy = [], {}, {}
+    """Return (header lines, {(config, threads): result})."""
+    headers, results = [], {}
     for line in lines:
         if "config" in line:
             results[(line["config"], line["threads"])] = line
-        elif "copy_gb_per_second" in line and "threads" in line and "torch" not in line:
-            copy[line["threads"]] = line["copy_gb_per_second"]
         else:
             headers.append(line)
     if not results:
-        sys.exit(f"{path} holds no result lines; see the harness output for the failed run")
-    return headers, results, copy
+        sys.exit(f"{path} contains no result lines; see the harness output for the failed run")
+    return headers, results
 
 
 def decode_bytes(result):
@@ -69,8 +67,8 @@ def decode_bytes(result):
 
 
 def write_report(args):
-    _, ours, copy = split(read_lines(args.ours), args.ours)
-    torch_headers, theirs, _ = split(read_lines(args.torch), args.torch)
+    _, ours = split(read_lines(args.ours), args.ours)
+    torch_headers, theirs = split(read_lines(args.torch), args.torch)
     jvm = next((line["jvm"] for line in read_lines(args.ours) if "jvm" in line), "unknown JVM")
     torch_by_threads = {h["threads"]: h for h in torch_headers if "torch" in h}
     any_torch = next(iter(torch_by_threads.values()))
@@ -104,14 +102,13 @@ def write_report(args):
                  "| decode tok/s ours | decode tok/s torch | decode ratio | decode bound tok/s "
                  "| ours of bound | torch of bound | targets (1.5x, 80%) |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    profile_rows = []
     for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
         other = theirs.get((config, threads))
         if other is None:
             sys.exit(f"{args.torch} has no result for {config} at {threads} threads")
         if (mine["prompt"], mine["decode"]) != (other["prompt"], other["decode"]):
             sys.exit(f"{config} at {threads} threads: prompt/decode lengths differ between the two sides")
-        bound = copy[threads] * 1e9 / decode_bytes(mine)
+        bound = mine["copy_gb_per_second"] * 1e9 / decode_bytes(mine)
         prefill_ratio = mine["prefill_tokens_per_second"] / other["prefill_tokens_per_second"]
         decode_ratio = mine["decode_tokens_per_second"] / other["decode_tokens_per_second"]
         ours_fraction = mine["decode_tokens_per_second"] / bound
@@ -121,12 +118,6 @@ def write_report(args):
                      f"| {other['prefill_tokens_per_second']:.0f} | {prefill_ratio:.2f} "
                      f"| {mine['decode_tokens_per_second']:.1f} | {other['decode_tokens_per_second']:.1f} "
                      f"| {decode_ratio:.2f} | {bound:.0f} | {ours_fraction:.0%} | {torch_fraction:.0%} | {met} |")
-        if "projections_seconds_per_token" in mine:
-            step = 1.0 / mine["decode_tokens_per_second"]
-            projections = mine["projections_seconds_per_token"]
-            profile_rows.append(f"| {config} | {threads} | {step * 1e3:.2f} | {projections * 1e3:.2f} "
-                                f"| {projections / step:.0%} | {(step - projections) * 1e3:.2f} "
-                                f"| {decode_bytes(mine) / projections / 1e9:.1f} |")
     lines.append("")
 
     first = next(iter(ours.values()))
@@ -136,37 +127,43 @@ def write_report(args):
     lines.append("Decode bound: copy bandwidth / weight bytes per decode step. A step reads every float32 "
                  "weight except the embedding table, of which it reads one row: "
                  + ", ".join(f"{config} {decode_bytes(r) / 1e6:.1f} MB"
-                             for (config, t), r in sorted(ours.items()) if t == min(copy)) + ". "
+                             for (config, t), r in sorted(ours.items()) if t == 1) + ". "
                  "The step also reads the KV cache, "
                  + ", ".join(f"{config} {r['kv_bytes_per_position'] / 1e3:.0f} kB"
-                             for (config, t), r in sorted(ours.items()) if t == min(copy))
+                             for (config, t), r in sorted(ours.items()) if t == 1)
                  + " per cached position, which the bound leaves out. The copy moves 512 MiB, more "
                  f"than the last-level cache ({last_level_cache()}), so it measures memory. Weights "
                  "smaller than that cache can be read faster than memory allows, so a fraction above "
                  "100% means the weights stayed in cache between steps.")
     lines.append("")
-    lines.append("| threads | copy bandwidth, Java arraycopy (GB/s) | copy bandwidth, torch copy_ (GB/s) |")
+    lines.append("| config | threads | copy bandwidth before it, Java arraycopy (GB/s) |")
     lines.append("|---|---|---|")
-    for threads in sorted(copy):
-        torch_copy = torch_by_threads.get(threads, {}).get("copy_gb_per_second", float("nan"))
-        lines.append(f"| {threads} | {copy[threads]:.1f} | {torch_copy:.1f} |")
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
+        lines.append(f"| {config} | {threads} | {mine['copy_gb_per_second']:.1f} |")
     lines.append("")
+    torch_copies = ", ".join(f"{h['copy_gb_per_second']:.1f} GB/s at {t} thread(s)"
+                             for t, h in sorted(torch_by_threads.items()))
     lines.append("Copy bandwidth counts bytes read plus bytes written for a 256 MiB float array, "
-                 "split evenly over the threads; the fastest of several copies.")
+                 "split evenly over the threads, the fastest of several copies, measured right before "
+                 f"each configuration. torch's `copy_` of the same array at its start: {torch_copies}.")
     lines.append("")
 
-    if profile_rows:
-        lines.append("## Where a decode step goes (ours)")
+    if args.profile:
+        profiles = {line["config"]: line for line in read_lines(args.profile)}
+        configs = sorted(profiles, key=lambda name: name != "tiny")
+        parts = list(next(iter(profiles.values()))["shares"])
+        lines.append("## Where a decode step's CPU time goes (ours, 1 thread)")
         lines.append("")
-        lines.append("| config | threads | ms per decode step | ms in projections | share | ms elsewhere "
-                     "| projection GB/s |")
-        lines.append("|---|---|---|---|---|---|---|")
-        lines.extend(profile_rows)
+        lines.append("| part | " + " | ".join(configs) + " |")
+        lines.append("|---|" + "---|" * len(configs))
+        for part in parts:
+            lines.append(f"| {part} | " + " | ".join(f"{profiles[c]['shares'][part]:.0%}" for c in configs) + " |")
+        lines.append("| samples | " + " | ".join(str(profiles[c]["samples"]) for c in configs) + " |")
         lines.append("")
-        lines.append("Projections: every `Linear` of the model (q, k, v, o, gate, up, down per layer, and "
-                     "lm_head) run once on one row, timed apart from the model. Elsewhere: the step time "
-                     "minus that, for RMSNorm, rotary, attention over the cache, SwiGLU, residual adds, "
-                     "the embedding row, argmax and allocation.")
+        lines.append("Java Flight Recorder execution samples (1 ms period) of a separate `InferenceBench` "
+                     "run per configuration, split by `bench/decode_profile.py`. Only samples inside "
+                     "`LlamaForCausalLM.decode` count. JFR samples threads running Java code, so these "
+                     "are shares of CPU time, not moved by the time other jobs take.")
         lines.append("")
 
     tmp = args.out + ".tmp"
@@ -181,6 +178,7 @@ def main():
     parser.add_argument("--torch", required=True, help="JSON lines written by torch_inference.py")
     parser.add_argument("--load-before", required=True, help="/proc/loadavg 1, 5, 15 min at the start")
     parser.add_argument("--command", required=True, help="the command that produced the inputs")
+    parser.add_argument("--profile", help="JSON lines written by decode_profile.py, one per configuration")
     parser.add_argument("--out", required=True, help="Markdown file to write")
     write_report(parser.parse_args())
 

@@ -20,8 +20,9 @@ import java.util.Random;
  * Times prefill and greedy decode of {@link LlamaForCausalLM} with a KV cache, and the machine's
  * copy bandwidth, for the inference comparison with PyTorch in {@code bench/inference_compare.sh}.
  *
- * <p>For each thread count it measures the copy bandwidth of a {@link MachineBench#STREAM_FLOATS}
- * float array, then for each configuration runs rounds of one prefill of {@code --prompt} random
+ * <p>For each thread count and configuration it measures the copy bandwidth of a
+ * {@link MachineBench#STREAM_FLOATS} float array, right before the model, so that both see about
+ * the same load from other jobs. Then it runs rounds of one prefill of {@code --prompt} random
  * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
  * untimed rounds it reports the fastest of {@code --repeats} prefills and the median time of
  * all timed decode steps. On a machine shared with other jobs these are the estimates least
@@ -62,11 +63,14 @@ public final class InferenceBench {
 
         System.out.println(json("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
                 "cores", Runtime.getRuntime().availableProcessors()));
+        float[] source = new float[MachineBench.STREAM_FLOATS];
+        float[] target = new float[MachineBench.STREAM_FLOATS];
+        Arrays.fill(source, 1f);
         for (int threads : options.threads()) {
             Parallel.setThreads(threads);
-            System.out.println(json("threads", threads, "copy_gb_per_second", copyBandwidth(threads, options.repeats())));
             for (String name : options.configs()) {
-                System.out.println(measure(name, CONFIGS.get(name), threads, options));
+                double copy = copyBandwidth(source, target, threads, options.repeats());
+                System.out.println(measure(name, CONFIGS.get(name), threads, options, copy));
             }
         }
     }
@@ -131,7 +135,7 @@ public final class InferenceBench {
     }
 
     /** Returns the JSON line of one configuration at {@code threads} threads. */
-    static String measure(String name, LlamaConfig config, int threads, Options options) {
+    static String measure(String name, LlamaConfig config, int threads, Options options, double copyGbPerSecond) {
         LlamaForCausalLM model = LlamaForCausalLM.initialize(config, 1);
         int[] prompt = new Random(2).ints(options.prompt(), 0, config.vocabSize()).toArray();
         LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
@@ -151,6 +155,7 @@ public final class InferenceBench {
         List<Object> fields = new ArrayList<>(List.of(
                 "config", name,
                 "threads", threads,
+                "copy_gb_per_second", copyGbPerSecond,
                 "prompt", options.prompt(),
                 "decode", options.decode(),
                 "prefill_tokens_per_second", options.prompt() / min(prefill),
@@ -239,16 +244,13 @@ public final class InferenceBench {
     }
 
     /**
-     * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of a
-     * {@link MachineBench#STREAM_FLOATS} float array split into {@code threads} contiguous parts
-     * copied by {@link System#arraycopy} on the {@link Parallel} pool; the fastest of at
-     * least three copies after two untimed ones.
+     * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of
+     * {@code source} into {@code target} split into {@code threads} contiguous parts copied by
+     * {@link System#arraycopy} on the {@link Parallel} pool; the fastest of at least three copies
+     * after two untimed ones.
      */
-    static double copyBandwidth(int threads, int repeats) {
-        float[] source = new float[MachineBench.STREAM_FLOATS];
-        float[] target = new float[MachineBench.STREAM_FLOATS];
-        Arrays.fill(source, 1f);
-        int grain = MachineBench.STREAM_FLOATS / threads;
+    static double copyBandwidth(float[] source, float[] target, int threads, int repeats) {
+        int grain = source.length / threads;
         double[] seconds = new double[Math.max(repeats, 3)];
         for (int r = -2; r < seconds.length; r++) {
             long start = System.nanoTime();
@@ -257,7 +259,7 @@ public final class InferenceBench {
                 seconds[r] = (System.nanoTime() - start) * 1e-9;
             }
         }
-        return 2.0 * MachineBench.STREAM_FLOATS * Float.BYTES / min(seconds) / 1e9;
+        return 2.0 * source.length * Float.BYTES / min(seconds) / 1e9;
     }
 
     private static double median(double[] values) {
