@@ -120,6 +120,24 @@ def write_report(args):
                      f"| {decode_ratio:.2f} | {bound:.0f} | {ours_fraction:.0%} | {torch_fraction:.0%} | {met} |")
     lines.append("")
 
+    lines.append("Decode at one thread per CPU second: the median thread CPU time of a decode step "
+                 "(Java `ThreadMXBean`, Python `time.thread_time`), which leaves out the time a step "
+                 "waited while other jobs ran on the core. At one thread both sides compute on the "
+                 "calling thread only.")
+    lines.append("")
+    lines.append("| config | decode tok/CPU-s ours | decode tok/CPU-s torch | ratio | ours of bound |")
+    lines.append("|---|---|---|---|---|")
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: kv[0][0] != "tiny"):
+        if threads != 1 or "decode_tokens_per_cpu_second" not in mine:
+            continue
+        other = theirs[(config, threads)]
+        bound = mine["copy_gb_per_second"] * 1e9 / decode_bytes(mine)
+        mine_cpu = mine["decode_tokens_per_cpu_second"]
+        other_cpu = other["decode_tokens_per_cpu_second"]
+        lines.append(f"| {config} | {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} "
+                     f"| {mine_cpu / bound:.0%} |")
+    lines.append("")
+
     first = next(iter(ours.values()))
     lines.append(f"Prefill: {first['prompt']} tokens. Decode: {first['decode']} greedy tokens after that "
                  "prefill, batch 1. Ratios are ours / torch.")

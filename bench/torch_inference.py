@@ -10,7 +10,9 @@ Timing: a prefill of --prompt random tokens into an empty cache, then --decode g
 one token each. Each round starts from an empty cache. After --warmup rounds, the fastest of
 --repeats prefills and the median time of all timed decode steps are reported, as tokens per
 second. On a machine shared with other jobs these are the estimates least moved by the moments
-when another process runs on the core.
+when another process runs on the core. The median CPU time of the calling thread per decode step
+is reported too: at one thread it counts only the time a step ran, not the time it waited for the
+core.
 
 Run with /usr/bin/python3 (Debian's python3-torch). torch defaults to one thread on this machine, so
 the script always calls torch.set_num_threads(--threads).
@@ -138,19 +140,21 @@ class Llama:
 
 
 def time_round(model, prompt, decode):
-    """Return the seconds of one prefill and the list of seconds of each of `decode` greedy steps."""
+    """Return the seconds of one prefill, and the wall and thread CPU seconds of each of `decode` greedy steps."""
     model.reset()
     start = time.perf_counter()
     logits = model.forward(prompt)
     prefill = time.perf_counter() - start
 
-    steps = []
+    steps, cpu_steps = [], []
     for _ in range(decode):
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         token = torch.argmax(logits).view(1)
         logits = model.forward(token)
         steps.append(time.perf_counter() - start)
-    return prefill, steps
+        cpu_steps.append(time.thread_time() - cpu_start)
+    return prefill, steps, cpu_steps
 
 
 def loaded_blas():
@@ -212,6 +216,7 @@ def main():
             rounds = [time_round(model, prompt, args.decode) for _ in range(args.repeats)]
             prefill = min(r[0] for r in rounds)
             decode = statistics.median(step for r in rounds for step in r[1])
+            decode_cpu = statistics.median(step for r in rounds for step in r[2])
             print(json.dumps({
                 "config": name,
                 "threads": args.threads,
@@ -219,6 +224,7 @@ def main():
                 "decode": args.decode,
                 "prefill_tokens_per_second": args.prompt / prefill,
                 "decode_tokens_per_second": 1 / decode,
+                "decode_tokens_per_cpu_second": 1 / decode_cpu,
             }), flush=True)
 
 

@@ -9,6 +9,8 @@ import dev.transact4j.nn.Module;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +28,9 @@ import java.util.Random;
  * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
  * untimed rounds it reports the fastest of {@code --repeats} prefills and the median time of
  * all timed decode steps. On a machine shared with other jobs these are the estimates least
- * moved by the moments when another process runs on the core. With
+ * moved by the moments when another process runs on the core. It also reports the median CPU
+ * time of the calling thread per decode step, which at one thread counts only the time the step
+ * ran, not the time it waited for the core. With
  * {@code --profile} it also times the decode step's matrix-vector products alone (every
  * {@link Linear} of the model on one row), which splits a decode step into projections and the
  * rest (norms, rotary, attention over the cache, residual adds, allocation).
@@ -141,14 +145,17 @@ public final class InferenceBench {
         LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
 
         double[] stepSeconds = new double[options.decode()];
+        double[] stepCpuSeconds = new double[options.decode()];
         for (int r = 0; r < options.warmup(); r++) {
-            round(model, cache, prompt, stepSeconds);
+            round(model, cache, prompt, stepSeconds, stepCpuSeconds);
         }
         double[] prefill = new double[options.repeats()];
         double[] decode = new double[options.repeats() * options.decode()];
+        double[] decodeCpu = new double[options.repeats() * options.decode()];
         for (int r = 0; r < options.repeats(); r++) {
-            prefill[r] = round(model, cache, prompt, stepSeconds);
+            prefill[r] = round(model, cache, prompt, stepSeconds, stepCpuSeconds);
             System.arraycopy(stepSeconds, 0, decode, r * options.decode(), options.decode());
+            System.arraycopy(stepCpuSeconds, 0, decodeCpu, r * options.decode(), options.decode());
         }
 
         ModelStats stats = ModelStats.of(config);
@@ -160,6 +167,7 @@ public final class InferenceBench {
                 "decode", options.decode(),
                 "prefill_tokens_per_second", options.prompt() / min(prefill),
                 "decode_tokens_per_second", 1 / median(decode),
+                "decode_tokens_per_cpu_second", 1 / median(decodeCpu),
                 "weight_bytes", stats.weightBytes(),
                 "embedding_bytes", stats.embeddingParameters() * ModelStats.FLOAT32_BYTES,
                 "hidden_size", config.hiddenSize(),
@@ -173,9 +181,12 @@ public final class InferenceBench {
 
     /**
      * Returns the seconds of a prefill of {@code prompt} into the emptied cache, then runs one
-     * greedy decode step per element of {@code stepSeconds} and stores each step's seconds there.
+     * greedy decode step per element of {@code stepSeconds} and stores each step's seconds there,
+     * and the calling thread's CPU seconds of each step in {@code stepCpuSeconds}.
      */
-    private static double round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, double[] stepSeconds) {
+    private static double round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, double[] stepSeconds,
+                                double[] stepCpuSeconds) {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         cache.clear();
         long start = System.nanoTime();
         Tensor logits = model.forward(prompt, 1, prompt.length, cache, false);
@@ -183,10 +194,12 @@ public final class InferenceBench {
 
         int[] token = new int[1];
         for (int s = 0; s < stepSeconds.length; s++) {
+            long stepCpuStart = cpu.getCurrentThreadCpuTime();
             long stepStart = System.nanoTime();
             token[0] = argmax(logits.toArray());
             logits = model.decode(token, cache);
             stepSeconds[s] = (System.nanoTime() - stepStart) * 1e-9;
+            stepCpuSeconds[s] = (cpu.getCurrentThreadCpuTime() - stepCpuStart) * 1e-9;
         }
         return prefill;
     }

@@ -65,6 +65,7 @@ class InferenceBenchTest {
         assertEquals(256, line.get("hidden_size").asInt());
         assertTrue(line.get("prefill_tokens_per_second").asDouble() > 0, line.toString());
         assertTrue(line.get("decode_tokens_per_second").asDouble() > 0, line.toString());
+        assertTrue(line.get("decode_tokens_per_cpu_second").asDouble() > 0, line.toString());
         assertTrue(line.get("projections_seconds_per_token").asDouble() > 0, line.toString());
     }
 }
