@@ -49,18 +49,19 @@ for threads in 1 2; do
     "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
 done
 
-# Where our decode time goes: one Java Flight Recorder run per configuration on one thread, because
-# samples of the pool's worker threads do not show that they run inside a decode step.
+# Where our prefill and decode time goes: one Java Flight Recorder run per configuration on one
+# thread, because samples of the pool's worker threads do not show which phase they belong to.
 PROFILE="$RESULTS/inference-profile.jsonl"
 : >"$PROFILE"
 for config in tiny small; do
-  echo "Profiling the decode of $config"
+  echo "Profiling $config"
   java --add-modules jdk.incubator.vector -Xmx2g \
     "-XX:StartFlightRecording=filename=$RESULTS/decode-$config.jfr,settings=profile,jdk.ExecutionSample#period=1ms" \
     -cp bench/target/benchmarks.jar dev.transact4j.bench.InferenceBench --threads 1 --configs "$config" \
-    --warmup 1 --repeats 2 >/dev/null 2>&1
-  "$PYTHON" bench/decode_profile.py "$RESULTS/decode-$config.jfr" --config "$config" --threads 1 | tee -a "$PROFILE"
-  rm -f "$RESULTS/decode-$config.jfr"
+    --warmup 2 --repeats 4 >"$RESULTS/decode-$config.out" 2>&1
+  "$PYTHON" bench/decode_profile.py "$RESULTS/decode-$config.jfr" --bench-output "$RESULTS/decode-$config.out" \
+    --config "$config" --threads 1 | tee -a "$PROFILE"
+  rm -f "$RESULTS/decode-$config.jfr" "$RESULTS/decode-$config.out"
 done
 
 "$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --profile "$PROFILE" \

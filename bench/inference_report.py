@@ -123,19 +123,21 @@ def write_report(args):
     lines.append("Decode at one thread per CPU second: the median thread CPU time of a decode step "
                  "(Java `ThreadMXBean`, Python `time.thread_time`), which leaves out the time a step "
                  "waited while other jobs ran on the core. At one thread both sides compute on the "
-                 "calling thread only.")
+                 "calling thread only. The bound here uses the copy bandwidth per CPU second of the "
+                 "same copy.")
     lines.append("")
-    lines.append("| config | decode tok/CPU-s ours | decode tok/CPU-s torch | ratio | ours of bound |")
-    lines.append("|---|---|---|---|---|")
+    lines.append("| config | decode tok/CPU-s ours | decode tok/CPU-s torch | ratio | decode bound tok/CPU-s "
+                 "| ours of bound | torch of bound |")
+    lines.append("|---|---|---|---|---|---|---|")
     for (config, threads), mine in sorted(ours.items(), key=lambda kv: kv[0][0] != "tiny"):
         if threads != 1 or "decode_tokens_per_cpu_second" not in mine:
             continue
         other = theirs[(config, threads)]
-        bound = mine["copy_gb_per_second"] * 1e9 / decode_bytes(mine)
+        bound = mine["copy_gb_per_cpu_second"] * 1e9 / decode_bytes(mine)
         mine_cpu = mine["decode_tokens_per_cpu_second"]
         other_cpu = other["decode_tokens_per_cpu_second"]
-        lines.append(f"| {config} | {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} "
-                     f"| {mine_cpu / bound:.0%} |")
+        lines.append(f"| {config} | {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} | {bound:.0f} "
+                     f"| {mine_cpu / bound:.0%} | {other_cpu / bound:.0%} |")
     lines.append("")
 
     first = next(iter(ours.values()))
@@ -154,10 +156,11 @@ def write_report(args):
                  "smaller than that cache can be read faster than memory allows, so a fraction above "
                  "100% means the weights stayed in cache between steps.")
     lines.append("")
-    lines.append("| config | threads | copy bandwidth before it, Java arraycopy (GB/s) |")
-    lines.append("|---|---|---|")
+    lines.append("| config | threads | copy bandwidth before it, Java arraycopy (GB/s) | per CPU second (GB/s) |")
+    lines.append("|---|---|---|---|")
     for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
-        lines.append(f"| {config} | {threads} | {mine['copy_gb_per_second']:.1f} |")
+        per_cpu = f"{mine['copy_gb_per_cpu_second']:.1f}" if "copy_gb_per_cpu_second" in mine else "-"
+        lines.append(f"| {config} | {threads} | {mine['copy_gb_per_second']:.1f} | {per_cpu} |")
     lines.append("")
     torch_copies = ", ".join(f"{h['copy_gb_per_second']:.1f} GB/s at {t} thread(s)"
                              for t, h in sorted(torch_by_threads.items()))
@@ -167,21 +170,23 @@ def write_report(args):
     lines.append("")
 
     if args.profile:
-        profiles = {line["config"]: line for line in read_lines(args.profile)}
+        profiles = {line["config"]: line["phases"] for line in read_lines(args.profile)}
         configs = sorted(profiles, key=lambda name: name != "tiny")
-        parts = list(next(iter(profiles.values()))["shares"])
-        lines.append("## Where a decode step's CPU time goes (ours, 1 thread)")
+        columns = [(c, phase) for c in configs for phase in ("prefill", "decode")]
+        parts = list(profiles[configs[0]]["decode"]["shares"])
+        lines.append("## Where our CPU time goes (1 thread)")
         lines.append("")
-        lines.append("| part | " + " | ".join(configs) + " |")
-        lines.append("|---|" + "---|" * len(configs))
+        lines.append("| part | " + " | ".join(f"{c} {phase}" for c, phase in columns) + " |")
+        lines.append("|---|" + "---|" * len(columns))
         for part in parts:
-            lines.append(f"| {part} | " + " | ".join(f"{profiles[c]['shares'][part]:.0%}" for c in configs) + " |")
-        lines.append("| samples | " + " | ".join(str(profiles[c]["samples"]) for c in configs) + " |")
+            lines.append(f"| {part} | "
+                         + " | ".join(f"{profiles[c][phase]['shares'][part]:.0%}" for c, phase in columns) + " |")
+        lines.append("| samples | " + " | ".join(str(profiles[c][phase]["samples"]) for c, phase in columns) + " |")
         lines.append("")
         lines.append("Java Flight Recorder execution samples (1 ms period) of a separate `InferenceBench` "
-                     "run per configuration, split by `bench/decode_profile.py`. Only samples inside "
-                     "`LlamaForCausalLM.decode` count. JFR samples threads running Java code, so these "
-                     "are shares of CPU time, not moved by the time other jobs take.")
+                     "run per configuration, after its warm-up rounds, split by `bench/decode_profile.py`. "
+                     "JFR samples threads running Java code, so these are shares of CPU time, not moved "
+                     "by the time other jobs take.")
         lines.append("")
 
     tmp = args.out + ".tmp"

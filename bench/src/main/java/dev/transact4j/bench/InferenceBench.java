@@ -73,7 +73,7 @@ public final class InferenceBench {
         for (int threads : options.threads()) {
             Parallel.setThreads(threads);
             for (String name : options.configs()) {
-                double copy = copyBandwidth(source, target, threads, options.repeats());
+                Bandwidth copy = copyBandwidth(source, target, threads, options.repeats());
                 System.out.println(measure(name, CONFIGS.get(name), threads, options, copy));
             }
         }
@@ -139,7 +139,7 @@ public final class InferenceBench {
     }
 
     /** Returns the JSON line of one configuration at {@code threads} threads. */
-    static String measure(String name, LlamaConfig config, int threads, Options options, double copyGbPerSecond) {
+    static String measure(String name, LlamaConfig config, int threads, Options options, Bandwidth copy) {
         LlamaForCausalLM model = LlamaForCausalLM.initialize(config, 1);
         int[] prompt = new Random(2).ints(options.prompt(), 0, config.vocabSize()).toArray();
         LlamaKvCache cache = model.newCache(1, options.prompt() + options.decode());
@@ -149,6 +149,7 @@ public final class InferenceBench {
         for (int r = 0; r < options.warmup(); r++) {
             round(model, cache, prompt, stepSeconds, stepCpuSeconds);
         }
+        long timedStart = System.currentTimeMillis();
         double[] prefill = new double[options.repeats()];
         double[] decode = new double[options.repeats() * options.decode()];
         double[] decodeCpu = new double[options.repeats() * options.decode()];
@@ -162,9 +163,10 @@ public final class InferenceBench {
         List<Object> fields = new ArrayList<>(List.of(
                 "config", name,
                 "threads", threads,
-                "copy_gb_per_second", copyGbPerSecond,
+                "copy_gb_per_second", copy.gbPerSecond(),
                 "prompt", options.prompt(),
                 "decode", options.decode(),
+                "timed_start_epoch_ms", timedStart,
                 "prefill_tokens_per_second", options.prompt() / min(prefill),
                 "decode_tokens_per_second", 1 / median(decode),
                 "decode_tokens_per_cpu_second", 1 / median(decodeCpu),
@@ -172,6 +174,10 @@ public final class InferenceBench {
                 "embedding_bytes", stats.embeddingParameters() * ModelStats.FLOAT32_BYTES,
                 "hidden_size", config.hiddenSize(),
                 "kv_bytes_per_position", stats.kvCacheBytesPerToken()));
+        if (threads == 1) {
+            fields.add("copy_gb_per_cpu_second");
+            fields.add(copy.gbPerCpuSecond());
+        }
         if (options.profile()) {
             fields.add("projections_seconds_per_token");
             fields.add(projectionSeconds(model, options.repeats()));
@@ -260,19 +266,32 @@ public final class InferenceBench {
      * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of
      * {@code source} into {@code target} split into {@code threads} contiguous parts copied by
      * {@link System#arraycopy} on the {@link Parallel} pool; the fastest of at least three copies
-     * after two untimed ones.
+     * after two untimed ones, per wall-clock second and per CPU second of the calling thread.
      */
-    static double copyBandwidth(float[] source, float[] target, int threads, int repeats) {
+    static Bandwidth copyBandwidth(float[] source, float[] target, int threads, int repeats) {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         int grain = source.length / threads;
         double[] seconds = new double[Math.max(repeats, 3)];
+        double[] cpuSeconds = new double[seconds.length];
         for (int r = -2; r < seconds.length; r++) {
+            long cpuStart = cpu.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             Parallel.forRange(0, source.length, grain, (lo, hi) -> System.arraycopy(source, lo, target, lo, hi - lo));
             if (r >= 0) {
                 seconds[r] = (System.nanoTime() - start) * 1e-9;
+                cpuSeconds[r] = (cpu.getCurrentThreadCpuTime() - cpuStart) * 1e-9;
             }
         }
-        return 2.0 * source.length * Float.BYTES / min(seconds) / 1e9;
+        double bytes = 2.0 * source.length * Float.BYTES;
+        return new Bandwidth(bytes / min(seconds) / 1e9, bytes / min(cpuSeconds) / 1e9);
+    }
+
+    /**
+     * Copy bandwidth in GB/s per wall-clock second and per CPU second of the calling thread. The
+     * second is the machine's bandwidth while the copy ran, and means that only at one thread,
+     * where the calling thread does the whole copy.
+     */
+    record Bandwidth(double gbPerSecond, double gbPerCpuSecond) {
     }
 
     private static double median(double[] values) {

@@ -53,13 +53,16 @@ class InferenceBenchTest {
         InferenceBench.Options options = InferenceBench.parse(new String[] {
             "--prompt", "17", "--decode", "3", "--warmup", "0", "--repeats", "1", "--profile"});
 
-        JsonNode line = new ObjectMapper().readTree(InferenceBench.measure("tiny", LlamaConfig.tiny(), 1, options, 12.5));
+        JsonNode line = new ObjectMapper().readTree(InferenceBench.measure("tiny", LlamaConfig.tiny(), 1, options,
+                new InferenceBench.Bandwidth(12.5, 14.0)));
 
         ModelStats stats = ModelStats.of(LlamaConfig.tiny());
         assertEquals("tiny", line.get("config").asText());
         assertEquals(17, line.get("prompt").asInt());
         assertEquals(3, line.get("decode").asInt());
         assertEquals(12.5, line.get("copy_gb_per_second").asDouble());
+        assertEquals(14.0, line.get("copy_gb_per_cpu_second").asDouble());
+        assertTrue(line.get("timed_start_epoch_ms").asLong() <= System.currentTimeMillis(), line.toString());
         assertEquals(stats.weightBytes(), line.get("weight_bytes").asLong());
         assertEquals(8192L * 256 * 4, line.get("embedding_bytes").asLong());
         assertEquals(256, line.get("hidden_size").asInt());
