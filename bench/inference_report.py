@@ -120,15 +120,15 @@ def write_report(args):
                      f"| {decode_ratio:.2f} | {bound:.0f} | {ours_fraction:.0%} | {torch_fraction:.0%} | {met} |")
     lines.append("")
 
-    lines.append("Decode at one thread per CPU second: the median thread CPU time of a decode step "
-                 "(Java `ThreadMXBean`, Python `time.thread_time`), which leaves out the time a step "
-                 "waited while other jobs ran on the core. At one thread both sides compute on the "
+    lines.append("One thread, per CPU second: the least thread CPU time of a prefill and the median "
+                 "of a decode step (Java `ThreadMXBean`, Python `time.thread_time`), which leave out "
+                 "the time the work waited while other jobs ran on the core. At one thread both sides compute on the "
                  "calling thread only. The bound here uses the copy bandwidth per CPU second of the "
                  "same copy.")
     lines.append("")
-    lines.append("| config | decode tok/CPU-s ours | decode tok/CPU-s torch | ratio | decode bound tok/CPU-s "
-                 "| ours of bound | torch of bound |")
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append("| config | prefill tok/CPU-s ours | torch | ratio | decode tok/CPU-s ours | torch | ratio "
+                 "| decode bound tok/CPU-s | ours of bound | torch of bound |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for (config, threads), mine in sorted(ours.items(), key=lambda kv: kv[0][0] != "tiny"):
         if threads != 1 or "decode_tokens_per_cpu_second" not in mine:
             continue
@@ -136,7 +136,10 @@ def write_report(args):
         bound = mine["copy_gb_per_cpu_second"] * 1e9 / decode_bytes(mine)
         mine_cpu = mine["decode_tokens_per_cpu_second"]
         other_cpu = other["decode_tokens_per_cpu_second"]
-        lines.append(f"| {config} | {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} | {bound:.0f} "
+        mine_prefill = mine["prefill_tokens_per_cpu_second"]
+        other_prefill = other["prefill_tokens_per_cpu_second"]
+        lines.append(f"| {config} | {mine_prefill:.0f} | {other_prefill:.0f} | {mine_prefill / other_prefill:.2f} "
+                     f"| {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} | {bound:.0f} "
                      f"| {mine_cpu / bound:.0%} | {other_cpu / bound:.0%} |")
     lines.append("")
 

@@ -10,9 +10,9 @@ Timing: a prefill of --prompt random tokens into an empty cache, then --decode g
 one token each. Each round starts from an empty cache. After --warmup rounds, the fastest of
 --repeats prefills and the median time of all timed decode steps are reported, as tokens per
 second. On a machine shared with other jobs these are the estimates least moved by the moments
-when another process runs on the core. The median CPU time of the calling thread per decode step
-is reported too: at one thread it counts only the time a step ran, not the time it waited for the
-core.
+when another process runs on the core. The least CPU time of the calling thread per prefill and
+its median per decode step are reported too: at one thread they count only the time the work ran,
+not the time it waited for the core.
 
 Run with /usr/bin/python3 (Debian's python3-torch). torch defaults to one thread on this machine, so
 the script always calls torch.set_num_threads(--threads).
@@ -140,11 +140,12 @@ class Llama:
 
 
 def time_round(model, prompt, decode):
-    """Return the seconds of one prefill, and the wall and thread CPU seconds of each of `decode` greedy steps."""
+    """Return the wall and thread CPU seconds of one prefill and of each of `decode` greedy steps."""
     model.reset()
+    cpu_start = time.thread_time()
     start = time.perf_counter()
     logits = model.forward(prompt)
-    prefill = time.perf_counter() - start
+    prefill = (time.perf_counter() - start, time.thread_time() - cpu_start)
 
     steps, cpu_steps = [], []
     for _ in range(decode):
@@ -214,7 +215,8 @@ def main():
             for _ in range(args.warmup):
                 time_round(model, prompt, args.decode)
             rounds = [time_round(model, prompt, args.decode) for _ in range(args.repeats)]
-            prefill = min(r[0] for r in rounds)
+            prefill = min(r[0][0] for r in rounds)
+            prefill_cpu = min(r[0][1] for r in rounds)
             decode = statistics.median(step for r in rounds for step in r[1])
             decode_cpu = statistics.median(step for r in rounds for step in r[2])
             print(json.dumps({
@@ -223,6 +225,7 @@ def main():
                 "prompt": args.prompt,
                 "decode": args.decode,
                 "prefill_tokens_per_second": args.prompt / prefill,
+                "prefill_tokens_per_cpu_second": args.prompt / prefill_cpu,
                 "decode_tokens_per_second": 1 / decode,
                 "decode_tokens_per_cpu_second": 1 / decode_cpu,
             }), flush=True)

@@ -26,11 +26,11 @@ import java.util.Random;
  * {@link MachineBench#STREAM_FLOATS} float array, right before the model, so that both see about
  * the same load from other jobs. Then it runs rounds of one prefill of {@code --prompt} random
  * tokens into an empty cache followed by {@code --decode} greedy steps. After {@code --warmup}
- * untimed rounds it reports the fastest of {@code --repeats} prefills and the median time of
+ * untimed rounds, repeated until {@code --warmup-seconds} have passed, it reports the fastest of {@code --repeats} prefills and the median time of
  * all timed decode steps. On a machine shared with other jobs these are the estimates least
- * moved by the moments when another process runs on the core. It also reports the median CPU
- * time of the calling thread per decode step, which at one thread counts only the time the step
- * ran, not the time it waited for the core. With
+ * moved by the moments when another process runs on the core. It also reports the least CPU
+ * time of the calling thread per prefill and its median per decode step, which at one thread
+ * count only the time the work ran, not the time it waited for the core. With
  * {@code --profile} it also times the decode step's matrix-vector products alone (every
  * {@link Linear} of the model on one row), which splits a decode step into projections and the
  * rest (norms, rotary, attention over the cache, residual adds, allocation).
@@ -50,8 +50,8 @@ public final class InferenceBench {
     }
 
     /** Command-line options; see {@link #usage()}. */
-    record Options(List<String> configs, int[] threads, int prompt, int decode, int warmup, int repeats,
-                   boolean profile) {
+    record Options(List<String> configs, int[] threads, int prompt, int decode, int warmup, int warmupSeconds,
+                   int repeats, boolean profile) {
     }
 
     public static void main(String[] args) {
@@ -85,6 +85,7 @@ public final class InferenceBench {
         int prompt = 256;
         int decode = 128;
         int warmup = 2;
+        int warmupSeconds = 3;
         int repeats = 3;
         boolean profile = false;
         for (int i = 0; i < args.length; i++) {
@@ -110,11 +111,12 @@ public final class InferenceBench {
                 case "--prompt" -> prompt = atLeast(flag, value, 1);
                 case "--decode" -> decode = atLeast(flag, value, 1);
                 case "--warmup" -> warmup = atLeast(flag, value, 0);
+                case "--warmup-seconds" -> warmupSeconds = atLeast(flag, value, 0);
                 case "--repeats" -> repeats = atLeast(flag, value, 1);
                 default -> throw new IllegalArgumentException("unknown option " + flag);
             }
         }
-        return new Options(configs, threads, prompt, decode, warmup, repeats, profile);
+        return new Options(configs, threads, prompt, decode, warmup, warmupSeconds, repeats, profile);
     }
 
     private static int atLeast(String flag, String value, int min) {
@@ -132,9 +134,10 @@ public final class InferenceBench {
 
     private static String usage() {
         return "usage: InferenceBench [--configs tiny,small] [--threads 1,2] [--prompt 256] [--decode 128]\n"
-                + "                      [--warmup 2] [--repeats 3] [--profile]\n"
+                + "                      [--warmup 2] [--warmup-seconds 3] [--repeats 3] [--profile]\n"
                 + "  --prompt   prefill length in tokens; --decode greedy steps after it\n"
-                + "  --warmup   untimed rounds; --repeats timed rounds (fastest prefill, median decode step)\n"
+                + "  --warmup   untimed rounds, repeated until --warmup-seconds have passed as well\n"
+                + "  --repeats  timed rounds (fastest prefill, median decode step)\n"
                 + "  --profile  also time the decode step's matrix-vector products alone";
     }
 
@@ -146,15 +149,21 @@ public final class InferenceBench {
 
         double[] stepSeconds = new double[options.decode()];
         double[] stepCpuSeconds = new double[options.decode()];
-        for (int r = 0; r < options.warmup(); r++) {
+        // warm up for both a number of rounds and a time, so that C2 has compiled the kernels
+        // (before that the Vector API runs its much slower Java fallback) even for the tiny model
+        long warmupEnd = System.nanoTime() + options.warmupSeconds() * 1_000_000_000L;
+        for (int r = 0; r < options.warmup() || System.nanoTime() < warmupEnd; r++) {
             round(model, cache, prompt, stepSeconds, stepCpuSeconds);
         }
         long timedStart = System.currentTimeMillis();
         double[] prefill = new double[options.repeats()];
+        double[] prefillCpu = new double[options.repeats()];
         double[] decode = new double[options.repeats() * options.decode()];
         double[] decodeCpu = new double[options.repeats() * options.decode()];
         for (int r = 0; r < options.repeats(); r++) {
-            prefill[r] = round(model, cache, prompt, stepSeconds, stepCpuSeconds);
+            double[] prefillSeconds = round(model, cache, prompt, stepSeconds, stepCpuSeconds);
+            prefill[r] = prefillSeconds[0];
+            prefillCpu[r] = prefillSeconds[1];
             System.arraycopy(stepSeconds, 0, decode, r * options.decode(), options.decode());
             System.arraycopy(stepCpuSeconds, 0, decodeCpu, r * options.decode(), options.decode());
         }
@@ -168,6 +177,7 @@ public final class InferenceBench {
                 "decode", options.decode(),
                 "timed_start_epoch_ms", timedStart,
                 "prefill_tokens_per_second", options.prompt() / min(prefill),
+                "prefill_tokens_per_cpu_second", options.prompt() / min(prefillCpu),
                 "decode_tokens_per_second", 1 / median(decode),
                 "decode_tokens_per_cpu_second", 1 / median(decodeCpu),
                 "weight_bytes", stats.weightBytes(),
@@ -186,17 +196,19 @@ public final class InferenceBench {
     }
 
     /**
-     * Returns the seconds of a prefill of {@code prompt} into the emptied cache, then runs one
+     * Returns the wall and calling-thread CPU seconds of a prefill of {@code prompt} into the
+     * emptied cache, then runs one
      * greedy decode step per element of {@code stepSeconds} and stores each step's seconds there,
      * and the calling thread's CPU seconds of each step in {@code stepCpuSeconds}.
      */
-    private static double round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, double[] stepSeconds,
+    private static double[] round(LlamaForCausalLM model, LlamaKvCache cache, int[] prompt, double[] stepSeconds,
                                 double[] stepCpuSeconds) {
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         cache.clear();
+        long cpuStart = cpu.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         Tensor logits = model.forward(prompt, 1, prompt.length, cache, false);
-        double prefill = (System.nanoTime() - start) * 1e-9;
+        double[] prefill = {(System.nanoTime() - start) * 1e-9, (cpu.getCurrentThreadCpuTime() - cpuStart) * 1e-9};
 
         int[] token = new int[1];
         for (int s = 0; s < stepSeconds.length; s++) {

@@ -18,6 +18,7 @@ class InferenceBenchTest {
     void parseReadsEveryOption() {
         InferenceBench.Options options = InferenceBench.parse(new String[] {
             "--configs", "small", "--threads", "2,1", "--prompt", "17", "--decode", "3", "--warmup", "0",
+            "--warmup-seconds", "4",
             "--repeats", "5", "--profile"});
 
         assertEquals(List.of("small"), options.configs());
@@ -25,6 +26,7 @@ class InferenceBenchTest {
         assertEquals(17, options.prompt());
         assertEquals(3, options.decode());
         assertEquals(0, options.warmup());
+        assertEquals(4, options.warmupSeconds());
         assertEquals(5, options.repeats());
         assertTrue(options.profile());
     }
@@ -51,7 +53,7 @@ class InferenceBenchTest {
     @Test
     void measureWritesOneJsonLine() throws Exception {
         InferenceBench.Options options = InferenceBench.parse(new String[] {
-            "--prompt", "17", "--decode", "3", "--warmup", "0", "--repeats", "1", "--profile"});
+            "--prompt", "17", "--decode", "3", "--warmup", "0", "--warmup-seconds", "0", "--repeats", "1", "--profile"});
 
         JsonNode line = new ObjectMapper().readTree(InferenceBench.measure("tiny", LlamaConfig.tiny(), 1, options,
                 new InferenceBench.Bandwidth(12.5, 14.0)));
@@ -69,6 +71,7 @@ class InferenceBenchTest {
         assertTrue(line.get("prefill_tokens_per_second").asDouble() > 0, line.toString());
         assertTrue(line.get("decode_tokens_per_second").asDouble() > 0, line.toString());
         assertTrue(line.get("decode_tokens_per_cpu_second").asDouble() > 0, line.toString());
+        assertTrue(line.get("prefill_tokens_per_cpu_second").asDouble() > 0, line.toString());
         assertTrue(line.get("projections_seconds_per_token").asDouble() > 0, line.toString());
     }
 }
