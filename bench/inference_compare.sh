@@ -41,9 +41,9 @@ for threads in 1 2; do
   java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
     dev.transact4j.bench.InferenceBench --threads "$threads" "$@" 2>/dev/null | tee -a "$OURS"
 
-  # With libgomp's default wait policy, threads spin at every barrier; when another job runs on one of
-  # the two cores, a spinning thread waits for a descheduled one and two threads ran 30 times slower
-  # than one in our runs. PASSIVE makes them sleep, which is what a shared machine needs.
+  # With libgomp's default wait policy, threads spin at every barrier. When another job runs on one
+  # of the two cores, a spinning thread waits for a descheduled one, and two threads ran 30 times
+  # slower than one here. PASSIVE makes waiting threads sleep, so a shared machine suits it.
   echo "PyTorch, $threads thread(s)"
   LD_LIBRARY_PATH="$OPENMP_BLAS" OMP_WAIT_POLICY=PASSIVE \
     "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
