@@ -93,7 +93,8 @@ def write_report(args):
     lines.append("Both sides: random weights of the same shapes, a prefill of the same number of random "
                  "tokens into an empty KV cache, then greedy decode steps of one token. After warm-up "
                  "rounds, prefill is the fastest of the timed rounds and decode the median time of all "
-                 "timed steps. The machine is shared with "
+                 "timed steps. PyTorch decode steps call `torch.mv`, because `F.linear` on one row runs "
+                 "sgemm, which was 2.5 to 4 times slower on these matrices. The machine is shared with "
                  "other jobs, so absolute numbers move between runs; the ratios from one run are what "
                  "counts.")
     lines.append("")
