@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Write bench/results/inference.md from the JSON lines of InferenceBench and torch_inference.py.
+
+Run through bench/inference_compare.sh, which produces both inputs in one sitting. The decode
+bandwidth bound of a configuration is the copy bandwidth divided by the weight bytes one decode
+step reads. Copy bandwidth counts bytes read plus bytes written, and InferenceBench measures it
+right before each configuration. A step reads every float32 weight of ModelStats except the embedding table,
+of which it reads one row.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+
+TARGET_DECODE_RATIO = 1.5
+TARGET_BOUND_FRACTION = 0.8
+
+
+def read_lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip().startswith("{")]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def last_level_cache():
+    """Return the size of the CPU's highest-level cache as the kernel reports it, such as '491520K'."""
+    sizes = {}
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for index in (name for name in os.listdir(base) if name.startswith("index")):
+            with open(os.path.join(base, index, "level")) as level, open(os.path.join(base, index, "size")) as size:
+                sizes[int(level.read())] = size.read().strip()
+    except OSError:
+        return "unknown"
+    return sizes[max(sizes)] if sizes else "unknown"
+
+
+def split(lines, path):
+    """Return (header lines, {(config, threads): result})."""
+    headers, results = [], {}
+    for line in lines:
+        if "config" in line:
+            results[(line["config"], line["threads"])] = line
+        else:
+            headers.append(line)
+    if not results:
+        sys.exit(f"{path} contains no result lines; see the harness output for the failed run")
+    return headers, results
+
+
+def decode_bytes(result):
+    """Weight bytes one decode step reads: all weights but the embedding table, plus its one row."""
+    return result["weight_bytes"] - result["embedding_bytes"] + 4 * result["hidden_size"]
+
+
+def write_report(args):
+    _, ours = split(read_lines(args.ours), args.ours)
+    torch_headers, theirs = split(read_lines(args.torch), args.torch)
+    jvm = next((line["jvm"] for line in read_lines(args.ours) if "jvm" in line), "unknown JVM")
+    torch_by_threads = {h["threads"]: h for h in torch_headers if "torch" in h}
+    any_torch = next(iter(torch_by_threads.values()))
+    load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+
+    lines = ["# Inference: transact4j against PyTorch", ""]
+    lines.append(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
+                 "`bench/inference_compare.sh`: `InferenceBench` (Java) and `bench/torch_inference.py` "
+                 "(plain-PyTorch Llama with a KV cache), alternating by thread count in one sitting.")
+    lines.append("")
+    lines.append(f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs")
+    lines.append(f"- JVM: {jvm}")
+    lines.append(f"- PyTorch {any_torch['torch']} (Debian python3-torch), float32, `torch.inference_mode()`, "
+                 "`torch.set_num_threads(threads)`, interop threads 1")
+    for threads, header in sorted(torch_by_threads.items()):
+        policy = header.get("omp_wait_policy") or "default"
+        lines.append(f"- PyTorch BLAS at {threads} thread(s): {', '.join(header['blas'])}; "
+                     f"OMP_WAIT_POLICY {policy}")
+    lines.append(f"- Load average (1, 5, 15 min) at the start: {args.load_before}; at the end: {load_after}")
+    lines.append(f"- Command: `{args.command}`")
+    lines.append("")
+    lines.append("Both sides: random weights of the same shapes, a prefill of the same number of random "
+                 "tokens into an empty KV cache, then greedy decode steps of one token. After warm-up "
+                 "rounds, prefill is the fastest of the timed rounds and decode the median time of all "
+                 "timed steps. PyTorch decode steps call `torch.mv`, because `F.linear` on one row runs "
+                 "sgemm, which was 2.5 to 4 times slower on these matrices. The machine is shared with "
+                 "other jobs, so absolute numbers move between runs; the ratios from one run are what "
+                 "counts.")
+    lines.append("")
+
+    lines.append("| config | threads | prefill tok/s ours | prefill tok/s torch | prefill ratio "
+                 "| decode tok/s ours | decode tok/s torch | decode ratio | decode bound tok/s "
+                 "| ours of bound | torch of bound | targets (1.5x, 80%) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
+        other = theirs.get((config, threads))
+        if other is None:
+            sys.exit(f"{args.torch} has no result for {config} at {threads} threads")
+        if (mine["prompt"], mine["decode"]) != (other["prompt"], other["decode"]):
+            sys.exit(f"{config} at {threads} threads: prompt/decode lengths differ between the two sides")
+        bound = mine["copy_gb_per_second"] * 1e9 / decode_bytes(mine)
+        prefill_ratio = mine["prefill_tokens_per_second"] / other["prefill_tokens_per_second"]
+        decode_ratio = mine["decode_tokens_per_second"] / other["decode_tokens_per_second"]
+        ours_fraction = mine["decode_tokens_per_second"] / bound
+        torch_fraction = other["decode_tokens_per_second"] / bound
+        met = "yes" if decode_ratio >= TARGET_DECODE_RATIO and ours_fraction >= TARGET_BOUND_FRACTION else "**no**"
+        lines.append(f"| {config} | {threads} | {mine['prefill_tokens_per_second']:.0f} "
+                     f"| {other['prefill_tokens_per_second']:.0f} | {prefill_ratio:.2f} "
+                     f"| {mine['decode_tokens_per_second']:.1f} | {other['decode_tokens_per_second']:.1f} "
+                     f"| {decode_ratio:.2f} | {bound:.0f} | {ours_fraction:.0%} | {torch_fraction:.0%} | {met} |")
+    lines.append("")
+
+    lines.append("One thread, per CPU second: the least thread CPU time of a prefill and the median "
+                 "of a decode step (Java `ThreadMXBean`, Python `time.thread_time`), which leave out "
+                 "the time the work waited while other jobs ran on the core. At one thread both sides compute on the "
+                 "calling thread only. The bound here uses the copy bandwidth per CPU second of the "
+                 "same copy.")
+    lines.append("")
+    lines.append("| config | prefill tok/CPU-s ours | torch | ratio | decode tok/CPU-s ours | torch | ratio "
+                 "| decode bound tok/CPU-s | ours of bound | torch of bound |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: kv[0][0] != "tiny"):
+        if threads != 1 or "decode_tokens_per_cpu_second" not in mine:
+            continue
+        other = theirs[(config, threads)]
+        bound = mine["copy_gb_per_cpu_second"] * 1e9 / decode_bytes(mine)
+        mine_cpu = mine["decode_tokens_per_cpu_second"]
+        other_cpu = other["decode_tokens_per_cpu_second"]
+        mine_prefill = mine["prefill_tokens_per_cpu_second"]
+        other_prefill = other["prefill_tokens_per_cpu_second"]
+        lines.append(f"| {config} | {mine_prefill:.0f} | {other_prefill:.0f} | {mine_prefill / other_prefill:.2f} "
+                     f"| {mine_cpu:.1f} | {other_cpu:.1f} | {mine_cpu / other_cpu:.2f} | {bound:.0f} "
+                     f"| {mine_cpu / bound:.0%} | {other_cpu / bound:.0%} |")
+    lines.append("")
+
+    first = next(iter(ours.values()))
+    lines.append(f"Prefill: {first['prompt']} tokens. Decode: {first['decode']} greedy tokens after that "
+                 "prefill, batch 1. Ratios are ours / torch.")
+    lines.append("")
+    lines.append("Decode bound: copy bandwidth / weight bytes per decode step. A step reads every float32 "
+                 "weight except the embedding table, of which it reads one row: "
+                 + ", ".join(f"{config} {decode_bytes(r) / 1e6:.1f} MB"
+                             for (config, t), r in sorted(ours.items()) if t == 1) + ". "
+                 "The step also reads the KV cache, "
+                 + ", ".join(f"{config} {r['kv_bytes_per_position'] / 1e3:.0f} kB"
+                             for (config, t), r in sorted(ours.items()) if t == 1)
+                 + " per cached position, which the bound leaves out. The copy moves 512 MiB, more "
+                 f"than the last-level cache ({last_level_cache()}), so it measures memory. Weights "
+                 "smaller than that cache can be read faster than memory allows, so a fraction above "
+                 "100% means the weights stayed in cache between steps.")
+    lines.append("")
+    lines.append("| config | threads | copy bandwidth before it, Java arraycopy (GB/s) | per CPU second (GB/s) |")
+    lines.append("|---|---|---|---|")
+    for (config, threads), mine in sorted(ours.items(), key=lambda kv: (kv[0][0] != "tiny", kv[0][1])):
+        per_cpu = f"{mine['copy_gb_per_cpu_second']:.1f}" if "copy_gb_per_cpu_second" in mine else "-"
+        lines.append(f"| {config} | {threads} | {mine['copy_gb_per_second']:.1f} | {per_cpu} |")
+    lines.append("")
+    torch_copies = ", ".join(f"{h['copy_gb_per_second']:.1f} GB/s at {t} thread(s)"
+                             for t, h in sorted(torch_by_threads.items()))
+    lines.append("Copy bandwidth counts bytes read plus bytes written for a 256 MiB float array, "
+                 "split evenly over the threads, the fastest of several copies, measured right before "
+                 f"each configuration. torch's `copy_` of the same array at its start: {torch_copies}.")
+    lines.append("")
+
+    if args.profile:
+        profiles = {line["config"]: line["phases"] for line in read_lines(args.profile)}
+        configs = sorted(profiles, key=lambda name: name != "tiny")
+        columns = [(c, phase) for c in configs for phase in ("prefill", "decode")]
+        parts = list(profiles[configs[0]]["decode"]["shares"])
+        lines.append("## Where our CPU time goes (1 thread)")
+        lines.append("")
+        lines.append("| part | " + " | ".join(f"{c} {phase}" for c, phase in columns) + " |")
+        lines.append("|---|" + "---|" * len(columns))
+        for part in parts:
+            lines.append(f"| {part} | "
+                         + " | ".join(f"{profiles[c][phase]['shares'][part]:.0%}" for c, phase in columns) + " |")
+        lines.append("| samples | " + " | ".join(str(profiles[c][phase]["samples"]) for c, phase in columns) + " |")
+        lines.append("")
+        lines.append("Java Flight Recorder execution samples (1 ms period) of a separate `InferenceBench` "
+                     "run per configuration, after its warm-up rounds, split by `bench/decode_profile.py`. "
+                     "JFR samples threads running Java code, so these are shares of CPU time, not moved "
+                     "by the time other jobs take.")
+        lines.append("")
+
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines))
+    os.replace(tmp, args.out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ours", required=True, help="JSON lines written by InferenceBench")
+    parser.add_argument("--torch", required=True, help="JSON lines written by torch_inference.py")
+    parser.add_argument("--load-before", required=True, help="/proc/loadavg 1, 5, 15 min at the start")
+    parser.add_argument("--command", required=True, help="the command that produced the inputs")
+    parser.add_argument("--profile", help="JSON lines written by decode_profile.py, one per configuration")
+    parser.add_argument("--out", required=True, help="Markdown file to write")
+    write_report(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
