@@ -32,17 +32,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerances: the reference is float64 from the same float32 inputs, so the only error is
  * float32 rounding in the kernels. An element passes when
- * {@code |actual - expected| <= ATOL + RTOL * |expected|}, the same for every case; the longest
- * sums here run over 33 products of order 1.
+ * {@code |actual - expected| <= ATOL + RTOL * |expected|}, the same for every case. The largest
+ * error measured on the Vector API path was 8e-7 (a batched matmul output of 0.61, a sum of 17
+ * products), so the tolerances leave a margin of about 8 for other summation orders.
  */
 class AutogradTorchFixtureTest {
 
     private static final Fixture FIXTURE = Fixture.load("autograd_ops");
 
     /** Absolute tolerance for outputs and gradients of order 1. */
-    private static final double ATOL = 1e-5;
-    /** Relative tolerance, about 840 times the float32 machine epsilon (1.2e-7). */
-    private static final double RTOL = 1e-4;
+    private static final double ATOL = 2e-6;
+    /** Relative tolerance, about 170 times the float32 machine epsilon (1.2e-7). */
+    private static final double RTOL = 2e-5;
 
     /** One op: a function from the leaf inputs to the output, with the case's constants bound. */
     private record Case(String name, Function<Tensor[], Tensor> op) {
