@@ -146,6 +146,9 @@ def define_cases():
     case("squeeze", lambda x, c, i: x[0].squeeze(), [randn(3, 1, 17, 1)])
     case("squeeze dim", lambda x, c, i: x[0].squeeze(1), [randn(3, 1, 17)])
     case("expand", lambda x, c, i: x[0].expand(2, 3, 17), [randn(3, 1)])
+    case("flatten of permute", lambda x, c, i: x[0].permute(1, 0, 2).flatten(), [randn(3, 5, 17)])
+    case("contiguous of transpose", lambda x, c, i: x[0].t().contiguous(), [randn(3, 17)])
+    case("copy", lambda x, c, i: x[0].clone() * x[0], [randn(33)])
     case("view of a view", lambda x, c, i: x[0].transpose(0, 1).narrow(0, 2, 11).select(2, 1).unsqueeze(0),
          [randn(3, 17, 5)])
 
@@ -207,6 +210,7 @@ def define_cases():
 
     # Functional
     case("linear", lambda x, c, i: F.linear(x[0], x[1], x[2]), [randn(2, 3, 17), randn(5, 17) * 0.3, randn(5)])
+    case("linear vector input", lambda x, c, i: F.linear(x[0], x[1], x[2]), [randn(17), randn(3, 17) * 0.3, randn(3)])
     case("linear without bias", lambda x, c, i: F.linear(x[0], x[1]), [randn(3, 17), randn(1, 17) * 0.3])
     case("rmsNorm", lambda x, c, i: x[0] * torch.rsqrt(x[0].pow(2).mean(-1, keepdim=True) + 1e-5) * x[1],
          [randn(3, 33), randn(33)])
@@ -218,6 +222,8 @@ def define_cases():
     case("crossEntropy normaliser",
          lambda x, c, i: F.cross_entropy(x[0], i[0], ignore_index=-100, reduction="sum") / 7.0,
          [randn(5, 17) * 2], indices=[targets])
+    case("crossEntropy all ignored", lambda x, c, i: F.cross_entropy(x[0], i[0], ignore_index=-100),
+         [randn(3, 17)], indices=[torch.full((3,), -100)])
     cos, sin = rope_tables(9, 6)
     case("rope offset", lambda x, c, i: rope(x[0], c[0], c[1], torch.arange(2, 5).expand(2, 3)),
          [randn(2, 3, 3, 6)], consts=[cos, sin])
@@ -230,6 +236,8 @@ def define_cases():
     padding[1, :, :2] = float("-inf")
     case("causalAttention masked", lambda x, c, i: causal_attention(x[0], x[1], x[2], c[0], scale),
          [randn(2, 4, 3, 5), randn(2, 1, 5, 5), randn(2, 1, 5, 5)], consts=[padding])
+    case("causalAttention square", lambda x, c, i: causal_attention(x[0], x[1], x[2], None, 0.5),
+         [randn(1, 3, 17, 1), randn(1, 1, 17, 1), randn(1, 1, 17, 1)])
     case("embedding", lambda x, c, i: F.embedding(i[0], x[0]), [randn(7, 17)],
          indices=[torch.tensor([[3, 0, 6], [3, 3, 1]])])
 

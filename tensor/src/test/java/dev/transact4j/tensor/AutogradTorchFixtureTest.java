@@ -128,6 +128,9 @@ class AutogradTorchFixtureTest {
         add("squeeze", x -> x[0].squeeze());
         add("squeeze dim", x -> x[0].squeeze(1));
         add("expand", x -> x[0].expand(2, 3, 17));
+        add("flatten of permute", x -> x[0].permute(1, 0, 2).flatten());
+        add("contiguous of transpose", x -> x[0].t().contiguous());
+        add("copy", x -> x[0].copy().mul(x[0]));
         add("view of a view", x -> x[0].transpose(0, 1).narrow(0, 2, 11).select(2, 1).unsqueeze(0));
 
         // reductions
@@ -185,6 +188,7 @@ class AutogradTorchFixtureTest {
 
         // Functional
         add("linear", x -> Functional.linear(x[0], x[1], x[2]));
+        add("linear vector input", x -> Functional.linear(x[0], x[1], x[2]));
         add("linear without bias", x -> Functional.linear(x[0], x[1], null));
         add("rmsNorm", x -> Functional.rmsNorm(x[0], x[1], 1e-5f));
         add("swiglu", x -> Functional.swiglu(x[0], x[1]));
@@ -192,6 +196,8 @@ class AutogradTorchFixtureTest {
         add("crossEntropy", x -> Functional.crossEntropy(x[0], targets, -100));
         int[] normalizedTargets = constants("crossEntropy normaliser").ints(0);
         add("crossEntropy normaliser", x -> Functional.crossEntropy(x[0], normalizedTargets, -100, 7f));
+        int[] ignoredTargets = constants("crossEntropy all ignored").ints(0);
+        add("crossEntropy all ignored", x -> Functional.crossEntropy(x[0], ignoredTargets, -100));
         Constants offset = constants("rope offset");
         Tensor cos = offset.tensor(0);
         Tensor sin = offset.tensor(1);
@@ -202,6 +208,7 @@ class AutogradTorchFixtureTest {
         add("causalAttention", x -> Functional.causalAttention(x[0], x[1], x[2], scale));
         Tensor padding = constants("causalAttention masked").tensor(0);
         add("causalAttention masked", x -> Functional.causalAttention(x[0], x[1], x[2], padding, scale));
+        add("causalAttention square", x -> Functional.causalAttention(x[0], x[1], x[2], 0.5f));
         Fixture.Array ids = FIXTURE.get("embedding.i0");
         add("embedding", x -> Functional.embedding(x[0], ids.ints(), ids.shape()));
     }
