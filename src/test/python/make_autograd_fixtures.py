@@ -44,7 +44,7 @@ def away_from_zero(*shape):
 
 
 def grid(*shape, offset=0.0):
-    """Multiples of 0.1 in [-2, 2] plus offset: operands with offsets 0 and 0.05 never come within 0.05."""
+    """Multiples of 0.1 in [-2, 2] plus offset: operands with offsets 0 and 0.05 stay at least 0.05 apart."""
     return torch.randint(-20, 21, shape, generator=GEN).float() * 0.1 + offset
 
 
