@@ -66,7 +66,10 @@ class KvCacheDecodingTest {
         int t = LlamaFixtures.SEQ_LEN;
         Tensor all = model.forward(ids, b, t, model.newCache(b, t), true);
         Tensor last = model.forward(ids, b, t, model.newCache(b, t), false);
-        assertArrayEquals(all.narrow(1, t - 1, 1).contiguous().toArray(), last.toArray(), "last-position logits");
+        // The last-position pass multiplies 2 rows by lm_head, which GEMM routes to its batched
+        // matrix-vector kernel, so the last bits may differ from the full pass.
+        assertArrayEquals(all.narrow(1, t - 1, 1).contiguous().toArray(), last.toArray(), 1e-5f,
+                "last-position logits");
     }
 
     @Test
