@@ -27,6 +27,27 @@ final class CliFiles {
         return Tokenizer.load(path);
     }
 
+    /**
+     * Creates the output directory {@code path} named by {@code option} if it does not exist, before
+     * any long-running work, so a bad path fails at once.
+     */
+    static void createOutputDirectory(CommandLine command, String option, Path path) {
+        if (Files.exists(path) && !Files.isDirectory(path)) {
+            throw new CommandLine.ParameterException(command, option + " " + path
+                    + " is a file, not a directory; name a new or existing directory");
+        }
+        try {
+            Files.createDirectories(path);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new CommandLine.ParameterException(command, "cannot create the " + option + " directory " + path
+                    + " (" + e.getClass().getSimpleName() + "); name a directory you can write to");
+        }
+        if (!Files.isWritable(path)) {
+            throw new CommandLine.ParameterException(command, option + " directory " + path
+                    + " is not writable; name a directory you can write to");
+        }
+    }
+
     /** Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null. */
     static BufferedReader openText(CommandLine command, Path path) throws IOException {
         if (path == null) {

@@ -67,7 +67,7 @@ final class TokenizerDecodeCommand implements Callable<Integer> {
         int[] ids = new int[node.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = node.get(i);
-            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= vocabSize) {
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= vocabSize) {
                 throw new CommandLine.ParameterException(command, "line " + number + ": invalid id " + id
                         + "; expected an integer in [0, " + vocabSize + ")");
             }

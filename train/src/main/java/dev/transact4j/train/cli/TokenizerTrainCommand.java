@@ -65,6 +65,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command, e.getMessage());
         }
+        CliFiles.createOutputDirectory(command, "--output", output);
         List<String> texts = new ArrayList<>();
         for (Path file : files) {
             try (BufferedReader in = CliFiles.openText(command, file)) {
@@ -75,6 +76,10 @@ final class TokenizerTrainCommand implements Callable<Integer> {
                     }
                 }
             }
+        }
+        if (texts.isEmpty()) {
+            throw new CommandLine.ParameterException(command, "the input files " + files
+                    + " contain no text to train on");
         }
         PrintWriter err = command.getErr();
         long[] lastPercent = {-10};

@@ -154,6 +154,11 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command, e.getMessage());
         }
+        if (!(validationFraction >= 0 && validationFraction < 1)) {
+            throw new CommandLine.ParameterException(command, "--validation-fraction must be at least 0 and below 1, got "
+                    + validationFraction);
+        }
+        CliFiles.createOutputDirectory(command, "--out", out);
 
         // model and tokenizer, checked against each other
         LlamaForCausalLM llama = loadModel(command);

@@ -127,4 +127,16 @@ class TrainCommandTest {
         assertEquals(TransactCommand.EXIT_USAGE, run.code());
         assertTrue(run.err().contains("--seq-len must be in [1, 64]"), run.err());
     }
+
+    @Test
+    void validationFractionOutOfRangeRejected() {
+        String[] args = trainArgs(dir.resolve("fraction"));
+        args[List.of(args).indexOf("--validation-fraction") + 1] = "1.5";
+
+        Run run = run(args);
+
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertEquals("transact train: --validation-fraction must be at least 0 and below 1, got 1.5 (see --help)",
+                run.err().strip());
+    }
 }

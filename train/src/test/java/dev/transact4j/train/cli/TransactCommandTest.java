@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.tokenizer.Tokenizer;
@@ -136,5 +137,37 @@ class TransactCommandTest {
         Tokenizer tokenizer = Tokenizer.load(output);
         assertEquals(600, tokenizer.vocabSize());
         assertTrue(Files.exists(output.resolve("tokenizer_config.json")));
+    }
+
+    @Test
+    void fractionalIdRejected() throws Exception {
+        Path ids = dir.resolve("fraction.jsonl");
+        Files.writeString(ids, "[1.5]\n");
+        Run run = run("tokenizer", "decode", "--tokenizer", tokenizerFile.toString(), "--input", ids.toString());
+        assertEquals(2, run.code(), run.out());
+        assertTrue(run.err().contains("line 1: invalid id 1.5"), run.err());
+    }
+
+    @Test
+    void outputThatIsFileRejectedBeforeTraining() throws Exception {
+        Path corpus = dir.resolve("small.txt");
+        Files.write(corpus, BrownCorpus.validParagraphs().subList(0, 5));
+        Path file = dir.resolve("occupied");
+        Files.writeString(file, "not a directory");
+        Run run = run("tokenizer", "train", "--vocab-size", "300", "-o", file.toString(), corpus.toString());
+        assertEquals(2, run.code());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains("--output " + file + " is a file, not a directory"), run.err());
+        assertFalse(run.err().contains("merge:"), run.err());
+    }
+
+    @Test
+    void emptyTrainingInputRejected() throws Exception {
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "\n\n");
+        Run run = run("tokenizer", "train", "--vocab-size", "300", "-o", dir.resolve("never").toString(),
+                empty.toString());
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("contain no text to train on"), run.err());
     }
 }
