@@ -10,6 +10,9 @@ For each configuration it writes, under src/test/resources/fixtures/llama/<name>
 - config.json and model.safetensors: a Hugging Face model directory with random weights;
 - reference.safetensors: input_ids and labels of a fixed batch, the logits and loss computed in
   float64, and the gradient of the loss with respect to every parameter (stored as grad.<name>).
+  For the configs in ACTIVATION_CONFIGS it also contains each layer's transitional activations
+  [batch * seq, width]: act.attention.<layer>, the attention output before o_proj, and
+  act.mlp.<layer>, silu(gate_proj(x)) * up_proj(x) before down_proj.
 
 Run with /usr/bin/python3 (Debian's python3-torch and python3-numpy).
 """
@@ -65,7 +68,19 @@ CONFIGS = {
     "head_dim": {"head_dim": 6, "mha_inter_size": 24, "num_key_value_heads": 2},
     # Weights stored as bfloat16. The reference runs in float64 on the rounded weights.
     "bf16": {"num_key_value_heads": 2, "torch_dtype": "bfloat16"},
+    # A model pruned in rope=keep mode: heads of 6 dimensions keep 3 of the 4 rotary pairs of the
+    # original 8, a different three per layer and kv head, each pair rotating at its original
+    # frequency. Each query head rotates like the kv head of its group.
+    "rope_keep": {
+        "head_dim": 6, "mha_inter_size": 24, "num_key_value_heads": 2, "transact4j_rope": "keep",
+        "rope_kept_frequencies": {"original_head_dim": 8,
+                                  "per_layer_per_head": [[[0, 1, 3], [1, 2, 3]], [[0, 2, 3], [0, 1, 2]]]},
+    },
 }
+
+
+# Configs whose reference also stores the transitional activations (kept to a few for size).
+ACTIVATION_CONFIGS = ("gqa", "head_dim")
 
 
 def head_dim(cfg):
@@ -74,7 +89,8 @@ def head_dim(cfg):
 
 def inverse_frequencies(cfg):
     """Rotary inverse frequencies, with the scaling types of transformers' modeling_rope_utils."""
-    dim = head_dim(cfg)
+    kept = cfg.get("rope_kept_frequencies")
+    dim = kept["original_head_dim"] if kept else head_dim(cfg)
     inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
     scaling = cfg.get("rope_scaling")
     if not scaling:
@@ -95,6 +111,21 @@ def inverse_frequencies(cfg):
         medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen)
         return torch.where(medium, smoothed, scaled)
     raise ValueError(f"unsupported rope type {kind}: expected linear or llama3")
+
+
+def rotary_angles(cfg, seq, layer):
+    """Angles [kv_heads, seq, head_dim] of one layer: each kv head's kept frequencies, twice."""
+    positions = torch.arange(seq, dtype=torch.float64)
+    inv_freq = inverse_frequencies(cfg)
+    kept = cfg.get("rope_kept_frequencies")
+    tables = []
+    for kv_head in range(cfg["num_key_value_heads"]):
+        frequencies = inv_freq
+        if kept:
+            frequencies = inv_freq[torch.tensor(kept["per_layer_per_head"][layer][kv_head])]
+        freqs = torch.outer(positions, frequencies)
+        tables.append(torch.cat((freqs, freqs), dim=-1))
+    return torch.stack(tables)
 
 
 def rotate_half(x):
@@ -151,15 +182,12 @@ def init_params(cfg, generator):
     return params
 
 
-def forward(cfg, params, input_ids):
+def forward(cfg, params, input_ids, activations=None):
     batch, seq = input_ids.shape
     heads, kv_heads, dim = cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg)
     eps = cfg["rms_norm_eps"]
 
-    positions = torch.arange(seq, dtype=torch.float64)
-    freqs = torch.outer(positions, inverse_frequencies(cfg))
-    angles = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = angles.cos(), angles.sin()
+    group = heads // kv_heads
     causal = torch.full((seq, seq), float("-inf"), dtype=torch.float64).triu(1)
 
     x = params["model.embed_tokens.weight"][input_ids]
@@ -171,19 +199,25 @@ def forward(cfg, params, input_ids):
         q = linear(params, p + "self_attn.q_proj", h).view(batch, seq, heads, dim).transpose(1, 2)
         k = linear(params, p + "self_attn.k_proj", h).view(batch, seq, kv_heads, dim).transpose(1, 2)
         v = linear(params, p + "self_attn.v_proj", h).view(batch, seq, kv_heads, dim).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
+        angles = rotary_angles(cfg, seq, i)
+        cos, sin = angles.cos(), angles.sin()
         k = k * cos + rotate_half(k) * sin
-        group = heads // kv_heads
+        cos, sin = cos.repeat_interleave(group, dim=0), sin.repeat_interleave(group, dim=0)
+        q = q * cos + rotate_half(q) * sin
         k = k.repeat_interleave(group, dim=1)
         v = v.repeat_interleave(group, dim=1)
         scores = q @ k.transpose(-1, -2) / math.sqrt(dim) + causal
         attn = torch.softmax(scores, dim=-1) @ v
         attn = attn.transpose(1, 2).reshape(batch, seq, heads * dim)
+        if activations is not None:
+            activations[f"act.attention.{i}"] = attn.reshape(batch * seq, heads * dim)
         x = x + linear(params, p + "self_attn.o_proj", attn)
 
         # mlp block
         h = rms_norm(x, params[p + "post_attention_layernorm.weight"], eps)
         act = torch.nn.functional.silu(linear(params, p + "mlp.gate_proj", h)) * linear(params, p + "mlp.up_proj", h)
+        if activations is not None:
+            activations[f"act.mlp.{i}"] = act.reshape(batch * seq, -1)
         x = x + linear(params, p + "mlp.down_proj", act)
 
     x = rms_norm(x, params["model.norm.weight"], eps)
@@ -214,7 +248,8 @@ def make(name, overrides, seed):
 
     for tensor in params.values():
         tensor.requires_grad_(True)
-    logits = forward(cfg, params, input_ids)
+    activations = {}
+    logits = forward(cfg, params, input_ids, activations)
     loss = causal_lm_loss(logits, labels)
     loss.backward()
 
@@ -234,6 +269,9 @@ def make(name, overrides, seed):
     }
     for k, v in params.items():
         reference["grad." + k] = v.grad.float()
+    if name in ACTIVATION_CONFIGS:
+        for k, v in activations.items():
+            reference[k] = v.detach().float()
     write_fixture(os.path.join("llama", name, "reference"), reference, {"config": name, "seed": seed})
 
 
