@@ -28,15 +28,27 @@ public final class TrainingPhase {
     public static TrainingResult train(LlamaForCausalLM model, TrainingData data, PipelineOptions options,
                                        long steps, double learningRate, long seed, Path runDir, LossCurve curve,
                                        boolean progressBar) throws IOException {
+        return train(model, data, options.microBatch(), options.globalBatch(), options.evalBatches(), steps,
+                learningRate, seed, runDir, curve, progressBar);
+    }
+
+    /**
+     * Trains as {@link #train(LlamaForCausalLM, TrainingData, PipelineOptions, long, double, long, Path, LossCurve,
+     * boolean)} with explicit batch sizes in sequences ({@code globalBatch} a multiple of {@code microBatch}) and
+     * validation micro-batches per evaluation (0 for all).
+     */
+    public static TrainingResult train(LlamaForCausalLM model, TrainingData data, int microBatch, int globalBatch,
+                                       int evalBatches, long steps, double learningRate, long seed, Path runDir,
+                                       LossCurve curve, boolean progressBar) throws IOException {
         TrainingConfig config = TrainingConfig.builder()
                 .seed(seed)
-                .microBatchSize(options.microBatch())
-                .gradientAccumulationSteps(options.globalBatch() / options.microBatch())
+                .microBatchSize(microBatch)
+                .gradientAccumulationSteps(globalBatch / microBatch)
                 .maxSteps(steps)
                 .learningRate(learningRate)
                 .warmupSteps(Math.min(100, steps / 10))
                 .evalEvery((int) Math.max(0, steps / 2))
-                .evalBatches(options.evalBatches())
+                .evalBatches(evalBatches)
                 .checkpointEvery(0)
                 .build();
         model.train(true);
