@@ -2,10 +2,9 @@ package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
-import dev.transact4j.llama.checkpoint.HfCheckpoint;
-import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.train.pipeline.LossCurve;
 import dev.transact4j.train.pipeline.LossPlot;
 import dev.transact4j.train.pipeline.TrainingPhase;
@@ -83,9 +82,7 @@ public final class PretrainCommand implements Callable<Integer> {
         LossCurve curve = new LossCurve();
         TrainingResult result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps, learningRate,
                 seed, output.resolve("run"), curve, false);
-        HfCheckpoint weights = LlamaCheckpoint.toCheckpoint(model, null);
-        Path modelDir = new HfCheckpoint(weights.config(), weights.weights(), null, tokenizer.files())
-                .save(output.resolve("model"), DType.F32);
+        Path modelDir = DemoRunner.withTokenizer(model, tokenizer.files()).save(output.resolve("model"), DType.F32);
         LossPlot.write(curve, "Pretraining", output.resolve("loss-curves.png"));
         System.out.printf(Locale.ROOT, "Validation perplexity %.2f; model saved to %s%n",
                 Validation.of(result).perplexity(), modelDir.toAbsolutePath());

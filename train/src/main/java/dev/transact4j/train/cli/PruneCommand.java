@@ -4,6 +4,7 @@ import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.HfCheckpoint;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.train.pipeline.LossCurve;
 import dev.transact4j.train.pipeline.LossPlot;
 import dev.transact4j.train.pipeline.PipelineOptions;
@@ -176,8 +177,7 @@ public final class PruneCommand implements Callable<Integer> {
         }
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
         TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, dense.config().vocabSize());
-        HfCheckpoint weights = LlamaCheckpoint.toCheckpoint(dense, null);
-        HfCheckpoint companions = new HfCheckpoint(weights.config(), weights.weights(), null, tokenizer.files());
+        HfCheckpoint companions = DemoRunner.withTokenizer(dense, tokenizer.files());
 
         LossCurve curve = new LossCurve();
         TransActPipeline pipeline = new TransActPipeline(options, trainingData, output, companions, curve)
