@@ -12,7 +12,7 @@ import dev.transact4j.tensor.fused.CrossEntropy;
  * Hugging Face's {@code LlamaForCausalLM}: token embedding, decoder layers, final RMSNorm and the
  * output projection {@code lm_head}, which is the embedding matrix itself when the embeddings are
  * tied. It is an nn {@link Module} whose parameter names are those of a Hugging Face checkpoint,
- * such as {@code model.layers.0.self_attn.q_proj.weight}; {@code checkpoint.LlamaWeights} lists them all.
+ * such as {@code model.layers.0.self_attn.q_proj.weight}. {@code checkpoint.LlamaWeights} lists them all.
  *
  * <p>Dimensions: {@code B} batch, {@code T} time, {@code V} vocab_size, {@code C} hidden_size.
  * Token ids and labels are row-major {@code [B, T]} int arrays.
@@ -42,7 +42,7 @@ public final class LlamaForCausalLM extends Module {
     private volatile ActivationObserver observer;
 
     /**
-     * Creates a model of {@code config}'s sizes with zero weights; initialise it with
+     * Creates a model of {@code config}'s sizes with zero weights. Initialise it with
      * {@link #initialize} or load a checkpoint. When {@code tied}, {@code lm_head} reads the
      * embedding matrix and has no parameter of its own, so {@link #namedParameters()} lists
      * {@code model.embed_tokens.weight} once.

@@ -30,6 +30,7 @@ final class RotaryTables {
      * count at least doubles, so a growing sequence rebuilds them a logarithmic number of times.
      * Beyond it the tables are rebuilt for exactly {@code positions}, because dynamic scaling
      * computes its frequencies from the sequence length.
+     * NOTE: keys already in a KV cache keep the rotation of the tables they were computed with.
      */
     synchronized void ensure(int positions) {
         if (positions <= rows) {
