@@ -1,5 +1,6 @@
 package dev.transact4j.transact;
 
+import dev.transact4j.llama.checkpoint.NamedArray;
 import java.util.Arrays;
 
 /**

@@ -1,6 +1,7 @@
 package dev.transact4j.transact;
 
 import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.checkpoint.NamedArray;
 import java.util.Map;
 
 /**

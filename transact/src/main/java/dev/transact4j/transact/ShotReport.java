@@ -2,6 +2,7 @@ package dev.transact4j.transact;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.ModelStats;
+import dev.transact4j.llama.checkpoint.NamedArray;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.llama.checkpoint.NamedArray;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.testing.Fixture;
 import java.util.Random;

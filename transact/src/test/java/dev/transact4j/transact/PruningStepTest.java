@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.ModelStats;
+import dev.transact4j.llama.checkpoint.NamedArray;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.llama.checkpoint.NamedArray;
 import dev.transact4j.tensor.testing.Fixture;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.transact4j.llama.checkpoint.NamedArray;
 import org.junit.jupiter.api.Test;
 
 class TaylorScorerTest {

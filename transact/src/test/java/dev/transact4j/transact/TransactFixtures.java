@@ -2,6 +2,7 @@ package dev.transact4j.transact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transact4j.llama.checkpoint.NamedArray;
 import dev.transact4j.tensor.testing.Fixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
