@@ -5,9 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transact4j.nn.Module;
 import dev.transact4j.nn.StateDicts;
+import dev.transact4j.nn.optim.Optimizer;
 import dev.transact4j.nn.safetensors.DType;
-import dev.transact4j.nn.safetensors.SafeTensors;
-import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.train.data.DataPosition;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -26,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * The checkpoint of a run directory, {@code <run>/checkpoint}, holding:
  * <ul>
  *   <li>{@code model.safetensors}: the module's state dict in float32, loadable by Hugging Face;
- *   <li>{@code optimizer.safetensors}: the AdamW moments and step count of both parameter groups;
+ *   <li>{@code optimizer.safetensors}: the optimiser's moments and step count, as {@link Optimizer#save} writes them;
  *   <li>{@code trainer_state.json}: the {@link TrainerState} (schedule step, data position, RNG state);
- *   <li>{@code training_config.json}: the {@link TrainingConfig}.
+ *   <li>{@code training_config.json}: the {@link TrainingConfig};
+ *   <li>the files of {@link TrainableModel#writeCheckpointFiles}, such as a Llama's {@code config.json}.
  * </ul>
  *
  * <p>A save writes every file into {@code checkpoint.tmp}, forces each to disk, then renames the
@@ -88,7 +88,9 @@ public final class CheckpointStore {
     }
 
     /** Writes a checkpoint of the model, optimiser and state atomically, replacing the current one. */
-    void save(Module module, ParameterGroups groups, TrainerState state, TrainingConfig config) throws IOException {
+    void save(TrainableModel model, Optimizer optimizer, TrainerState state, TrainingConfig config)
+            throws IOException {
+        Module module = model.module();
         Files.createDirectories(runDir);
         deleteTree(temporary);
         Files.createDirectory(temporary);
@@ -96,9 +98,9 @@ public final class CheckpointStore {
         // every file into checkpoint.tmp, each forced to disk; the state file last
         StateDicts.save(module, temporary.resolve(MODEL_FILE), DType.F32);
         finishFile(MODEL_FILE);
-        SafeTensorsWriter optimizer = new SafeTensorsWriter().metadata("format", "transact4j-adamw");
-        groups.addTo(optimizer);
-        optimizer.write(temporary.resolve(OPTIMIZER_FILE));
+        model.writeCheckpointFiles(temporary);
+        forceFiles(temporary);
+        optimizer.save(temporary.resolve(OPTIMIZER_FILE));
         finishFile(OPTIMIZER_FILE);
         Files.writeString(temporary.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
         finishFile(CONFIG_FILE);
@@ -117,6 +119,17 @@ public final class CheckpointStore {
         deleteTree(previous);
     }
 
+    /** Forces every file in {@code dir} to disk, for the files a model adds. */
+    private static void forceFiles(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+            }
+        }
+    }
+
     private void finishFile(String name) throws IOException {
         try (FileChannel channel = FileChannel.open(temporary.resolve(name), StandardOpenOption.WRITE)) {
             channel.force(true);
@@ -125,13 +138,13 @@ public final class CheckpointStore {
     }
 
     /**
-     * Reads the complete checkpoint into {@code module} and {@code groups} and returns its state
+     * Reads the complete checkpoint into {@code module} and {@code optimizer} and returns its state
      * and config.
      *
      * @throws IllegalStateException when the run directory contains no complete checkpoint
      * @throws IllegalArgumentException naming the file when a file is malformed or does not fit the model
      */
-    Loaded load(Module module, ParameterGroups groups) throws IOException {
+    Loaded load(Module module, Optimizer optimizer) throws IOException {
         Path dir = completeCheckpoint();
         if (dir == null) {
             throw new IllegalStateException("No checkpoint to resume in " + runDir + ": neither " + current + " nor "
@@ -144,11 +157,9 @@ public final class CheckpointStore {
         TrainingConfig config = TrainingConfig.fromJson(Files.readString(dir.resolve(CONFIG_FILE)));
         StateDicts.loadInto(module, dir.resolve(MODEL_FILE), true);
         Path optimizerFile = dir.resolve(OPTIMIZER_FILE);
-        try (SafeTensors source = SafeTensors.open(optimizerFile)) {
-            groups.restore(source, optimizerFile);
-        }
-        if (groups.stepCount() != state.step()) {
-            throw new IllegalArgumentException(optimizerFile + ": the optimiser has taken " + groups.stepCount()
+        optimizer.load(optimizerFile);
+        if (optimizer.steps() != state.step()) {
+            throw new IllegalArgumentException(optimizerFile + ": the optimiser has taken " + optimizer.steps()
                     + " steps but " + STATE_FILE + " records " + state.step() + "; the checkpoint is inconsistent");
         }
         return new Loaded(dir, state, config);

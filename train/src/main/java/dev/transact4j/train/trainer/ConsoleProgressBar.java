@@ -1,5 +1,6 @@
 package dev.transact4j.train.trainer;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -22,9 +23,26 @@ final class ConsoleProgressBar {
         this.enabled = enabled;
     }
 
-    /** Returns a bar on standard error, enabled only when the JVM has a console (an interactive terminal). */
+    /** Returns a bar on standard error, enabled only when the JVM runs in an interactive terminal. */
     static ConsoleProgressBar forConsole() {
-        return new ConsoleProgressBar(System.err, System.console() != null);
+        return new ConsoleProgressBar(System.err, isTerminal());
+    }
+
+    /**
+     * Returns whether the JVM's console is a terminal. Before Java 22 a console exists only for a
+     * terminal. From Java 22 one may exist when output is redirected, and {@code Console.isTerminal()}
+     * returns which it is. It is called by reflection because this code compiles for Java 17.
+     */
+    private static boolean isTerminal() {
+        Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 
     /** Draws the bar for {@code done} of {@code total} steps with a short status after it. */

@@ -44,7 +44,7 @@ public final class MetricsLog implements Closeable {
      */
     static MetricsLog resumeAfter(Path file, long step) throws IOException {
         if (Files.exists(file)) {
-            List<String> kept = new ArrayList<>();
+            List<String> linesToKeep = new ArrayList<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 if (line.isBlank()) {
                     continue;
@@ -57,11 +57,11 @@ public final class MetricsLog implements Closeable {
                     continue;
                 }
                 if (node.path("step").asLong(Long.MAX_VALUE) <= step) {
-                    kept.add(line);
+                    linesToKeep.add(line);
                 }
             }
             Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(temporary, kept, StandardCharsets.UTF_8);
+            Files.write(temporary, linesToKeep, StandardCharsets.UTF_8);
             Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
         return new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,

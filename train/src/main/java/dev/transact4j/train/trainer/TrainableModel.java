@@ -2,6 +2,8 @@ package dev.transact4j.train.trainer;
 
 import dev.transact4j.nn.Module;
 import dev.transact4j.train.data.Batch;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * A model the {@link Trainer} can train: a module tree holding the parameters, and a forward pass
@@ -28,6 +30,13 @@ public interface TrainableModel {
      *     gets the same draws after a resume
      */
     LossSum lossSum(Batch batch, TrainingRandom random);
+
+    /**
+     * Writes files that belong beside {@code model.safetensors} in every checkpoint, such as a
+     * Hugging Face {@code config.json}, into {@code directory}. The default writes nothing.
+     */
+    default void writeCheckpointFiles(Path directory) throws IOException {
+    }
 
     /** Returns the number of targets of {@code batch} that are not {@link #IGNORE_INDEX}. */
     static long countTargets(Batch batch) {

@@ -1,8 +1,12 @@
 package dev.transact4j.train.trainer;
 
 import dev.transact4j.nn.Module;
+import dev.transact4j.nn.Parameter;
+import dev.transact4j.nn.optim.AdamWOptimizer;
 import dev.transact4j.nn.optim.GradientClipping;
 import dev.transact4j.nn.optim.LrSchedule;
+import dev.transact4j.nn.optim.Optimizer;
+import dev.transact4j.nn.optim.ParameterGroup;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.Tensor;
 import dev.transact4j.train.data.Batch;
@@ -14,8 +18,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +57,7 @@ public final class Trainer {
     private final TrainingConfig config;
     private final Path runDir;
     private final CheckpointStore checkpoints;
-    private final ParameterGroups groups;
+    private final Optimizer optimizer;
     private final DataLoader loader;
     private final LrSchedule schedule;
     private TrainingListener listener = TrainingListener.NONE;
@@ -80,10 +86,28 @@ public final class Trainer {
         this.config = config;
         this.runDir = runDir;
         this.checkpoints = new CheckpointStore(runDir);
-        this.groups = new ParameterGroups(module.namedParameters(), config);
+        this.optimizer = adamW(module, config);
         this.loader = new DataLoader(train, config.microBatchSize(), config.shuffle(), config.seed());
         this.schedule = LrSchedule.cosine(config.warmupSteps(), config.maxSteps()).withMinLrRatio(config.minLrRatio());
         this.random = new TrainingRandom(config.seed());
+    }
+
+    /**
+     * Returns AdamW over the parameters of {@code module} that require grad, with weight decay on
+     * matrices only: norm weights and biases are not decayed.
+     */
+    private static Optimizer adamW(Module module, TrainingConfig config) {
+        Map<String, Parameter> trained = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : module.namedParameters().entrySet()) {
+            if (e.getValue().requiresGrad()) {
+                trained.put(e.getKey(), e.getValue());
+            }
+        }
+        if (trained.isEmpty()) {
+            throw new IllegalArgumentException("Trainer: the model has no parameter that requires grad");
+        }
+        return new AdamWOptimizer(ParameterGroup.decayMatricesOnly(trained, config.weightDecay()), config.beta1(),
+                config.beta2(), config.eps());
     }
 
     /** Sets the listener that receives each step, evaluation and checkpoint. */
@@ -131,7 +155,7 @@ public final class Trainer {
      * @throws IllegalArgumentException when the config changes a value that the losses depend on
      */
     public TrainingResult resume() throws IOException {
-        CheckpointStore.Loaded loaded = checkpoints.load(module, groups);
+        CheckpointStore.Loaded loaded = checkpoints.load(module, optimizer);
         List<String> differences = loaded.config().arithmeticDifferences(config);
         if (!differences.isEmpty()) {
             throw new IllegalArgumentException("Cannot resume " + loaded.directory() + " with a different config: "
@@ -155,7 +179,7 @@ public final class Trainer {
     private TrainingResult train(MetricsLog metrics) throws IOException {
         PeakMemory.reset();
         LOG.info("Training {} parameters in {} tensors for {} steps of {} blocks of {} tokens ({} micro-batches of {})",
-                groups.elementCount(), groups.names().size(), config.maxSteps(), config.globalBatchSize(),
+                elementCount(optimizer), optimizer.parameters().size(), config.maxSteps(), config.globalBatchSize(),
                 train.seqLen(), config.gradientAccumulationSteps(),
                 config.microBatchSize());
         long firstStep = step;
@@ -212,7 +236,7 @@ public final class Trainer {
         }
 
         // forward and backward per micro-batch, each loss sum scaled by 1 / tokens of the global batch
-        groups.zeroGrad();
+        optimizer.zeroGrad();
         double lossSum = accumulateGradients(model, microBatches, tokens, random);
         double loss = lossSum / tokens;
         if (!Double.isFinite(loss)) {
@@ -220,18 +244,17 @@ public final class Trainer {
         }
 
         // clip, then update with the scheduled learning rate
-        List<float[]> grads = groups.gradients();
         double gradNorm = config.maxGradNorm() > 0
-                ? GradientClipping.clipGradNorm(grads, config.maxGradNorm())
-                : GradientClipping.globalNorm(grads);
+                ? optimizer.clipGradNorm(config.maxGradNorm())
+                : GradientClipping.globalNorm(gradients(optimizer));
         if (!Double.isFinite(gradNorm)) {
             throw diverged(metrics, number, "the gradient norm is " + gradNorm + " (loss " + loss + ")");
         }
         double lr = schedule.lr(config.learningRate(), number - 1);
         try (GradMode.Scope ignored = GradMode.noGrad()) {
-            groups.step(lr);
+            optimizer.step(lr);
         }
-        groups.zeroGrad();
+        optimizer.zeroGrad();
 
         double millis = (System.nanoTime() - begin) / 1e6;
         return new StepMetrics(number, loss, lr, gradNorm, tokens, millis);
@@ -262,14 +285,14 @@ public final class Trainer {
         return lossSum;
     }
 
-    private TrainingDivergedException diverged(MetricsLog metrics, long number, String what) throws IOException {
+    private TrainingDivergedException diverged(MetricsLog metrics, long number, String cause) throws IOException {
         progressBar.clear();
-        String kept = lastCheckpointStep >= 0
+        String advice = lastCheckpointStep >= 0
                 ? "The last good checkpoint, of step " + lastCheckpointStep + ", is unchanged in "
                         + checkpoints.directory() + "; resume from it with a lower learning rate or check the data."
                 : "No checkpoint was written before it; lower the learning rate or check the data and start again.";
-        String message = "Training stopped at step " + number + ": " + what + ". " + kept;
-        metrics.stopped(number, what);
+        String message = "Training stopped at step " + number + ": " + cause + ". " + advice;
+        metrics.stopped(number, cause);
         LOG.error(message);
         return new TrainingDivergedException(number, message);
     }
@@ -315,7 +338,7 @@ public final class Trainer {
         TrainerState state = new TrainerState(step, position, random.state(), tokensSeen, trainLoss);
         long begin = System.nanoTime();
         try {
-            checkpoints.save(module, groups, state, config);
+            checkpoints.save(model, optimizer, state, config);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write the checkpoint of step " + step + " to "
                     + checkpoints.directory() + ": " + e.getMessage()
@@ -338,6 +361,26 @@ public final class Trainer {
                 + " | ETA %s", m.step(), config.maxSteps(), m.loss(), m.learningRate(), m.gradNorm(), m.millis(),
                 m.tokensPerSecond(), eta));
         progressBar.draw(m.step(), config.maxSteps(), String.format(Locale.ROOT, "loss %.4f ETA %s", m.loss(), eta));
+    }
+
+    private static long elementCount(Optimizer optimizer) {
+        long count = 0;
+        for (Parameter p : optimizer.parameters().values()) {
+            count += p.numel();
+        }
+        return count;
+    }
+
+    /** Returns the gradients of the optimiser's parameters that have one, live. */
+    private static List<float[]> gradients(Optimizer optimizer) {
+        List<float[]> out = new ArrayList<>();
+        for (Parameter p : optimizer.parameters().values()) {
+            float[] g = p.gradData();
+            if (g != null) {
+                out.add(g);
+            }
+        }
+        return out;
     }
 
     private static String format4(double value) {

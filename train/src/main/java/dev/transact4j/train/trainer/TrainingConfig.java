@@ -14,8 +14,7 @@ import java.util.List;
  * <p>One optimiser step reads {@code gradientAccumulationSteps} micro-batches of
  * {@code microBatchSize} blocks, the global batch. The learning rate warms up linearly for
  * {@code warmupSteps}, then follows a half cosine down to {@code minLrRatio * learningRate} at
- * {@code maxSteps}. AdamW uses betas 0.9 and 0.95 by default, as the original TransAct trainer does,
- * and applies {@code weightDecay} to matrices only: parameters with fewer than two dimensions
+ * {@code maxSteps}. AdamW uses betas 0.9 and 0.95 by default and applies {@code weightDecay} to matrices only: parameters with fewer than two dimensions
  * (norm weights, biases) are not decayed.
  *
  * @param seed seeds weight initialisation (done by the caller), data shuffling and {@link TrainingRandom}
