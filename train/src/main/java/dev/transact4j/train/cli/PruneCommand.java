@@ -8,7 +8,7 @@ import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.train.pipeline.LossCurve;
 import dev.transact4j.train.pipeline.LossPlot;
 import dev.transact4j.train.pipeline.PipelineOptions;
-import dev.transact4j.train.pipeline.ScorerKind;
+import dev.transact4j.transact.ScorerKind;
 import dev.transact4j.train.pipeline.TransActPipeline;
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.RopeMode;

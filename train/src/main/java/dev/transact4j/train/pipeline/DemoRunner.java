@@ -17,6 +17,7 @@ import dev.transact4j.train.trainer.PeakMemory;
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.PruningReport;
 import dev.transact4j.transact.RopeMode;
+import dev.transact4j.transact.ScorerKind;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

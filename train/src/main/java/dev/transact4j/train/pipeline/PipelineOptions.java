@@ -2,6 +2,7 @@ package dev.transact4j.train.pipeline;
 
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.RopeMode;
+import dev.transact4j.transact.ScorerKind;
 
 /**
  * Settings of a prune-train-finetune run, with the meaning of the original TransAct

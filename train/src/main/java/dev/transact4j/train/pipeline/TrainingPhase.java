@@ -3,6 +3,7 @@ package dev.transact4j.train.pipeline;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.trainer.EvalMetrics;
+import dev.transact4j.train.trainer.LlamaTrainable;
 import dev.transact4j.train.trainer.StepMetrics;
 import dev.transact4j.train.trainer.Trainer;
 import dev.transact4j.train.trainer.TrainingConfig;

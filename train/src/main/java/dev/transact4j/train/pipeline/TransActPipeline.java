@@ -4,23 +4,29 @@ import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.HfCheckpoint;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.nn.safetensors.DType;
+import dev.transact4j.nn.Parameter;
+import dev.transact4j.tensor.Tensor;
 import dev.transact4j.train.data.Batch;
 import dev.transact4j.train.data.DataLoader;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.trainer.TrainingResult;
 import dev.transact4j.transact.AttentionPruning;
+import dev.transact4j.transact.CalibrationData;
 import dev.transact4j.transact.ChannelScores;
 import dev.transact4j.transact.PruneTarget;
+import dev.transact4j.transact.PrunedModel;
 import dev.transact4j.transact.PruningReport;
 import dev.transact4j.transact.PruningSchedule;
 import dev.transact4j.transact.PruningStep;
 import dev.transact4j.transact.SparsityTarget;
+import dev.transact4j.transact.TransAct;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +177,7 @@ public final class TransActPipeline {
             // score, then cut one step of the schedule
             PruningSchedule.Sizes current = PruningSchedule.Sizes.of(model.config());
             PruningSchedule.Sizes requested = schedule.next(current, shot);
-            ChannelScores scores = ChannelScoring.score(model, calibrationBatches(shot), options.scorer());
+            ChannelScores scores = TransAct.score(model, calibration(shot), options.scorer());
             PruneTarget target = options.attention() == AttentionPruning.HEADS
                     ? PruneTarget.heads(requested.attentionWidth(), requested.intermediateSize())
                     : PruneTarget.headDims(requested.attentionWidth(), requested.intermediateSize(), options.rope());
@@ -180,10 +186,12 @@ public final class TransActPipeline {
             }
             PruningStep.Options stepOptions = PruningStep.Options.of(target).withShot(shot)
                     .withContextLength(options.seqLen());
-            ModelPruning.Result pruned = ModelPruning.prune(model, scores, stepOptions);
+            PrunedModel pruned = TransAct.pruneStep(model, scores, stepOptions);
+            LlamaForCausalLM previous = model;
             model = pruned.model();
+            copySharedArrays(model, previous);
             PruningSchedule.Sizes reached = PruningSchedule.Sizes.of(model.config());
-            report = report.withShot(pruned.step().report());
+            report = report.withShot(pruned.report());
             report.write(outputDir);
             curve.mark("shot " + shot);
             Validation.Loss afterPrune = Validation.loss(model, data.validation(), options.microBatch(),
@@ -225,14 +233,36 @@ public final class TransActPipeline {
         return new PruningSchedule.Sizes(options.targetAttentionWidth(), options.targetMlpWidth(), layers);
     }
 
-    /** Returns at least {@code calibrationSamples} training sequences, a different random draw for each shot. */
-    private List<Batch> calibrationBatches(int shot) {
-        int perBatch = Math.min(options.calibrationSamples(), options.microBatch());
-        DataLoader loader = new DataLoader(data.train(), perBatch, true, options.seed() * 31 + shot);
-        List<Batch> batches = new ArrayList<>();
-        for (int samples = 0; samples < options.calibrationSamples(); samples += perBatch) {
-            batches.add(loader.next());
+    /**
+     * Returns {@code calibrationSamples} training sequences in micro-batches, drawn at random
+     * with a different seed for each shot.
+     */
+    private CalibrationData calibration(int shot) {
+        int samples = options.calibrationSamples();
+        int seqLen = options.seqLen();
+        int[] tokens = new int[samples * seqLen];
+        DataLoader loader = new DataLoader(data.train(), 1, true, options.seed() * 31 + shot);
+        for (int sample = 0; sample < samples; sample++) {
+            Batch block = loader.next();
+            System.arraycopy(block.inputIds(), 0, tokens, sample * seqLen, seqLen);
         }
-        return batches;
+        return CalibrationData.fromTokens(tokens, samples, seqLen, options.microBatch());
+    }
+
+    /**
+     * Gives {@code pruned} its own copy of every array it shares with {@code source}.
+     * {@link TransAct#pruneStep} leaves the tensors it does not cut (embeddings, norms, lm_head)
+     * shared with the input model, and training the pruned model would otherwise change them in
+     * the input model too.
+     */
+    private static void copySharedArrays(LlamaForCausalLM pruned, LlamaForCausalLM source) {
+        Map<String, Parameter> before = source.namedParameters();
+        for (Map.Entry<String, Parameter> entry : pruned.namedParameters().entrySet()) {
+            Parameter original = before.get(entry.getKey());
+            Parameter parameter = entry.getValue();
+            if (original != null && original.data() == parameter.data()) {
+                parameter.set(Tensor.wrap(parameter.data().clone(), parameter.shape()));
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ import dev.transact4j.train.data.Batch;
 import dev.transact4j.train.data.DataLoader;
 import dev.transact4j.train.data.PackedBlocks;
 import dev.transact4j.train.trainer.EvalMetrics;
+import dev.transact4j.train.trainer.LlamaTrainable;
 import dev.transact4j.train.trainer.LossSum;
 import dev.transact4j.train.trainer.TrainingResult;
 import dev.transact4j.train.trainer.TrainingRandom;

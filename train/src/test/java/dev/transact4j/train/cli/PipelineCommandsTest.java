@@ -39,7 +39,7 @@ class PipelineCommandsTest {
         Map<String, Path> files = CorpusData.writeDemoTokenizer(dir.resolve("tokenizer"));
         tokenizer = Tokenizer.load(files.get("tokenizer.json"));
         LlamaConfig config = DemoRunner.config("demo").toBuilder().hiddenSize(32).numHiddenLayers(1)
-                .numAttentionHeads(2).numKeyValueHeads(2).intermediateSize(48).maxPositionEmbeddings(64).build();
+                .numAttentionHeads(2).numKeyValueHeads(2).intermediateSize(48).maxPositionEmbeddings(128).build();
         model = LlamaForCausalLM.initialize(config, 11);
         modelDir = dir.resolve("model");
         DemoRunner.withTokenizer(model, files).save(modelDir, dev.transact4j.nn.safetensors.DType.F32);
@@ -72,7 +72,7 @@ class PipelineCommandsTest {
         assertUsageError("model directory not found", "eval", "--model", dir.resolve("none").toString(), "--text", "x");
         assertUsageError("input file not found", "eval", "--model", model, "--text", dir.resolve("none.txt").toString());
         assertUsageError("--context 0", "eval", "--model", model, "--text", "x", "--context", "0");
-        assertUsageError("--context 65", "eval", "--model", model, "--text", "x", "--context", "65");
+        assertUsageError("--context 129", "eval", "--model", model, "--text", "x", "--context", "129");
         assertUsageError("invalid --mode 'bogus'", "prune", "--model", model, "--output", out, "--mode", "bogus",
                 "--sparsity", "10");
         assertUsageError("set the target attention and MLP widths, or a sparsity", "prune", "--model", model,

@@ -19,6 +19,7 @@ import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.PruningReport;
 import dev.transact4j.transact.RopeMode;
+import dev.transact4j.transact.ScorerKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,7 +156,7 @@ class TransActPipelineTest {
 
     @Test
     void taylorScorerPrunesToTarget(@TempDir Path out) throws IOException {
-        PipelineOptions options = new PipelineOptions(null, null, 1, 20.0, 2, 8, ScorerKind.TAYLOR, SEQ_LEN, 0, 0, 8,
+        PipelineOptions options = new PipelineOptions(null, null, 1, 4.0, 2, 8, ScorerKind.TAYLOR, SEQ_LEN, 0, 0, 8,
                 8, 1e-3, AttentionPruning.HEAD_DIMS, RopeMode.KEEP, 3, 0);
         TransActPipeline.Result result = new TransActPipeline(options, data, out, companions, new LossCurve())
                 .run(TransActPipeline.Mode.PRUNE, dense);
