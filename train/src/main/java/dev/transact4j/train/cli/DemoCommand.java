@@ -28,7 +28,7 @@ public final class DemoCommand implements Callable<Integer> {
                     + "MLP 688) or small (hidden 512, 8 layers, MLP 1376). Default: ${DEFAULT-VALUE}.")
     String size;
 
-    @Option(names = "--tokens", paramLabel = "N", defaultValue = "150000",
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "200000",
             description = "Pretraining tokens; the pruning shots train on half as many and fine-tuning on a quarter. "
                     + "Default: ${DEFAULT-VALUE}.")
     long tokens;

@@ -38,7 +38,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--tokens", paramLabel = "N", defaultValue = "150000",
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "200000",
             description = "Training tokens. Default: ${DEFAULT-VALUE}.")
     long tokens;
 
@@ -46,7 +46,7 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int seqLen;
 
-    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "16",
+    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "8",
             description = "Sequences per optimizer step. Default: ${DEFAULT-VALUE}.")
     int globalBatch;
 
@@ -54,7 +54,7 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Sequences per forward pass; must divide --global-batch. Default: ${DEFAULT-VALUE}.")
     int microBatch;
 
-    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "2e-3",
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "4e-3",
             description = "Peak learning rate (warm-up, then cosine to a tenth). Default: ${DEFAULT-VALUE}.")
     double learningRate;
 

@@ -76,7 +76,7 @@ public final class PruneCommand implements Callable<Integer> {
     String headMode;
 
     @Option(names = "--rope", paramLabel = "MODE", defaultValue = "recompute",
-            description = "With --head-mode dims: recompute (new frequencies for the new head_dim, as the original) or "
+            description = "With --head-mode dims: recompute (new frequencies for the new head_dim, as the original TransAct code does) or "
                     + "keep (keep rotary pairs and their frequencies). Default: ${DEFAULT-VALUE}.")
     String rope;
 
@@ -87,16 +87,16 @@ public final class PruneCommand implements Callable<Integer> {
             description = "Tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int seqLen;
 
-    @Option(names = "--prune-tokens", paramLabel = "N", defaultValue = "75000",
+    @Option(names = "--prune-tokens", paramLabel = "N", defaultValue = "100000",
             description = "Training tokens spread over the shots: shot i trains p/2 + p(i-1)/(K-1) tokens with "
                     + "p = N/K. Default: ${DEFAULT-VALUE}.")
     long pruneTokens;
 
-    @Option(names = "--ft-tokens", paramLabel = "N", defaultValue = "37500",
+    @Option(names = "--ft-tokens", paramLabel = "N", defaultValue = "50000",
             description = "Fine-tuning tokens. Default: ${DEFAULT-VALUE}.")
     long fineTuneTokens;
 
-    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "16",
+    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "8",
             description = "Sequences per optimizer step. Default: ${DEFAULT-VALUE}.")
     int globalBatch;
 
@@ -104,7 +104,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "Sequences per forward pass; must divide --global-batch. Default: ${DEFAULT-VALUE}.")
     int microBatch;
 
-    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "1e-3",
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "2e-3",
             description = "Fine-tuning peak learning rate; shot i trains at lr x 2i/K. Default: ${DEFAULT-VALUE}.")
     double learningRate;
 

@@ -87,7 +87,7 @@ public final class DemoRunner {
         LlamaConfig config = config(settings.size());
         int seqLen = settings.seqLen();
         int microBatch = 8;
-        int globalBatch = 16;
+        int globalBatch = 8;
         long pruneTokens = settings.pretrainTokens() / 2;
         long fineTuneTokens = settings.pretrainTokens() / 4;
 
@@ -103,7 +103,7 @@ public final class DemoRunner {
 
         PipelineOptions options = new PipelineOptions(config.attentionWidth() * settings.keepPercent() / 100,
                 config.intermediateSize() * settings.keepPercent() / 100, null, null, settings.shots(), 64,
-                ScorerKind.ACTS, seqLen, pruneTokens, fineTuneTokens, globalBatch, microBatch, 1e-3,
+                ScorerKind.ACTS, seqLen, pruneTokens, fineTuneTokens, globalBatch, microBatch, 2e-3,
                 AttentionPruning.HEADS, RopeMode.RECOMPUTE, settings.seed(), 0);
 
         // pretraining
@@ -113,7 +113,7 @@ public final class DemoRunner {
         out.printf(Locale.ROOT, "Pretraining %s (%,d parameters) for %,d tokens%n", dense, dense.parameterCount(),
                 settings.pretrainTokens());
         Validation.Loss denseLoss = Validation.of(TrainingPhase.train(dense, data, options,
-                options.stepsFor(settings.pretrainTokens()), 2e-3, settings.seed(), dir.resolve("dense").resolve("run"),
+                options.stepsFor(settings.pretrainTokens()), 4e-3, settings.seed(), dir.resolve("dense").resolve("run"),
                 curve, false));
         LlamaCheckpoint.save(dense, dir.resolve("dense").resolve("model"), DType.F32, companions);
         out.printf(Locale.ROOT, "Dense validation perplexity %.2f%n", denseLoss.perplexity());
