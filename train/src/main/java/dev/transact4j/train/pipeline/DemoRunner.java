@@ -110,8 +110,7 @@ public final class DemoRunner {
         LossCurve curve = new LossCurve();
         LlamaForCausalLM dense = LlamaForCausalLM.initialize(config, settings.seed());
         HfCheckpoint companions = withTokenizer(dense, tokenizerFiles);
-        out.printf(Locale.ROOT, "Pretraining %s (%,d parameters) for %,d tokens%n", dense, dense.parameterCount(),
-                settings.pretrainTokens());
+        out.printf(Locale.ROOT, "Pretraining %s for %,d tokens%n", dense, settings.pretrainTokens());
         Validation.Loss denseLoss = Validation.of(TrainingPhase.train(dense, data, options,
                 options.stepsFor(settings.pretrainTokens()), 4e-3, settings.seed(), dir.resolve("dense").resolve("run"),
                 curve, false));
