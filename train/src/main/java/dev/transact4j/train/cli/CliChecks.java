@@ -26,7 +26,7 @@ final class CliChecks {
         }
     }
 
-    /** Rejects a run directory that already holds a trainer checkpoint, which a new run would not overwrite. */
+    /** Rejects a run directory that already contains a trainer checkpoint, which a new run would not overwrite. */
     static void freshOutput(CommandLine command, Path runDir) {
         if (Files.isDirectory(runDir.resolve("checkpoint"))) {
             throw new CommandLine.ParameterException(command, "output " + runDir.getParent()

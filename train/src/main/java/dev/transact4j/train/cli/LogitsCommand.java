@@ -51,6 +51,8 @@ public final class LogitsCommand implements Callable<Integer> {
         int[] ids = input.ids != null ? input.ids
                 : CliModels.tokenizer(cli, tokenizer, model).encodeIds(input.text, true);
         int vocab = llama.config().vocabSize();
+
+        // input checks
         if (ids.length == 0) {
             throw new CommandLine.ParameterException(cli, "no token ids to run; give at least one");
         }
@@ -64,6 +66,8 @@ public final class LogitsCommand implements Callable<Integer> {
                         + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
+
+        // forward pass, then logits and ids into one file
         Tensor logits;
         try (GradMode.Scope scope = GradMode.noGrad()) {
             logits = llama.logits(ids, 1, ids.length).contiguous();

@@ -21,7 +21,7 @@ import java.util.Map;
 /** The embedded Brown corpus and demo tokenizer, written to files so that the dataset code can read and cache them. */
 public final class CorpusData {
 
-    /** File names of the demo tokenizer, as a model directory holds them. */
+    /** File names of the demo tokenizer, as a model directory contains them. */
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json");
 
     private CorpusData() {

@@ -48,7 +48,7 @@ public final class TransActPipeline {
 
     private static final Logger LOG = LoggerFactory.getLogger(TransActPipeline.class);
 
-    /** Which part of the pipeline to run. */
+    /** The part of the pipeline a run performs. */
     public enum Mode {
         /** The pruning shots with their training. */
         PRUNE,
