@@ -20,9 +20,9 @@ import picocli.CommandLine.Option;
 final class DataOptions {
 
     @Option(names = "--data", paramLabel = "PATH",
-            description = {"Training data: a UTF-8 text file or a folder of *.txt files (one document each), a JSON Lines",
-                    "file (*.jsonl, field \"text\") or a uint16 token file (*.bin).",
-                    "Default: the embedded Brown corpus (training split)."})
+            description = "Training data: a UTF-8 text file or a folder of *.txt files (one document each), a JSON "
+                + "Lines file (*.jsonl, field \"text\") or a uint16 token file (*.bin). Default: the embedded "
+                + "Brown corpus (training split).")
     Path data;
 
     @Option(names = "--valid-data", paramLabel = "PATH",

@@ -11,9 +11,10 @@ import picocli.CommandLine.Option;
 
 /** {@code transact demo}: pretrain, prune with TransAct, fine-tune and compare, on the embedded corpus. */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Pretrain a small Llama on the embedded Brown corpus, prune it with TransAct over several shots,",
-                "fine-tune it, and print a table comparing the dense and pruned models. About 5 minutes on 2 cores",
-                "with the defaults. Writes the models, the pruning report and a loss plot into the output folder."})
+        description = "Pretrain a small Llama on the embedded Brown corpus, prune it with TransAct over several "
+                + "shots, fine-tune it, and print a table comparing the dense and pruned models. About 3 to 5 "
+                + "minutes on 2 cores with the defaults. Writes the models, the pruning report and a loss "
+                + "plot into the output folder.")
 public final class DemoCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -44,7 +45,7 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Tokens per training sequence. Default: ${DEFAULT-VALUE}.")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Override

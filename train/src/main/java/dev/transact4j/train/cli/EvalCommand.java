@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 
 /** {@code transact eval}: sliding-window perplexity of a model on a text or token file. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Compute a model's perplexity on a text or token file with the sliding-window method",
-                "(windows of --context tokens every --stride tokens; each token is scored once)."})
+        description = "Compute a model's perplexity on a text or token file with the sliding-window method "
+                + "(windows of --context tokens every --stride tokens; each token is scored once).")
 public final class EvalCommand implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code transact generate}: continues a prompt, streaming the text as it is decoded. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Continue a prompt with a model, streaming the text to stdout; prompt and generation",
-                "speeds go to stderr."})
+        description = "Continue a prompt with a model, streaming the text to stdout; prompt and generation speeds "
+                + "go to stderr.")
 public final class GenerateCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -58,7 +58,7 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "CTRL repetition penalty; 1 turns it off. Default: ${DEFAULT-VALUE}.")
     float repetitionPenalty;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Override

@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
 
 /** {@code transact logits}: writes a model's logits for one sequence to a safetensors file. */
 @Command(name = "logits", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a model on one sequence of token ids or text and write its logits to a safetensors file:",
-                "\"logits\" F32 [1, T, vocab] and \"input_ids\" I64 [1, T], for comparison with another implementation."})
+        description = "Run a model on one sequence of token ids or text and write its logits to a safetensors "
+                + "file: \"logits\" F32 [1, T, vocab] and \"input_ids\" I64 [1, T], for comparison with "
+                + "another implementation.")
 public final class LogitsCommand implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 
 /** {@code transact pretrain}: trains a Llama from scratch and saves it as a Hugging Face model directory. */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a Llama from scratch. Writes OUTPUT/model (a Hugging Face model directory with the",
-                "tokenizer), OUTPUT/run (metrics.jsonl and the trainer checkpoint) and OUTPUT/loss-curves.png."})
+        description = "Train a Llama from scratch. Writes OUTPUT/model (a Hugging Face model directory with the "
+                + "tokenizer), OUTPUT/run (metrics.jsonl and the trainer checkpoint) and "
+                + "OUTPUT/loss-curves.png.")
 public final class PretrainCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -58,7 +59,7 @@ public final class PretrainCommand implements Callable<Integer> {
             description = "Peak learning rate (warm-up, then cosine to a tenth). Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Override

@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
 
 /** {@code transact prune}: TransAct's multi-shot pruning with training, then fine-tuning. */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune a Llama with TransAct in several shots, each followed by training, then fine-tune",
-                "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, OUTPUT/finetune/model,",
-                "OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png."})
+        description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
+                + "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, "
+                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png.")
 public final class PruneCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -108,7 +108,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "Fine-tuning peak learning rate; shot i trains at lr x 2i/K. Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Override
