@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
                 + "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, "
-                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png.")
+                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png (loss-curves-ft.png for --mode ft).")
 public final class PruneCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -188,7 +188,9 @@ public final class PruneCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, CliModels.firstLine(e.getMessage()));
         }
-        LossPlot.write(curve, "TransAct " + mode, output.resolve("loss-curves.png"));
+        // an ft run keeps the plot of the shots that came before it
+        String plot = pipelineMode == TransActPipeline.Mode.FT ? "loss-curves-ft.png" : "loss-curves.png";
+        LossPlot.write(curve, "TransAct " + mode, output.resolve(plot));
         for (TransActPipeline.Shot shot : result.shots()) {
             System.out.printf(Locale.ROOT, "shot %d: attention %d, MLP %d, layers %d; perplexity after pruning %.2f,"
                             + " after training %.2f%n", shot.shot(), shot.reached().attentionWidth(),
