@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
                 + "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, "
-                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png (loss-curves-ft.png for --mode ft).")
+                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png "
+                + "(loss-curves-ft.png for --mode ft).")
 public final class PruneCommand implements Callable<Integer> {
 
     @CommandLine.Spec
