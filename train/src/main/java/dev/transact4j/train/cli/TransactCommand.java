@@ -20,7 +20,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "transact 0.1.0",
         description = "Train, prune and run Llama models on the CPU.",
-        subcommands = {InfoCommand.class, TokenizerCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TokenizerCommand.class, TrainCommand.class, PretrainCommand.class,
+                PruneCommand.class, EvalCommand.class, GenerateCommand.class, LogitsCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class TransactCommand implements Runnable {
     /** Exit code for invalid arguments, missing files and malformed input files. */
     public static final int EXIT_USAGE = 2;

@@ -1,0 +1,69 @@
+package dev.transact4j.train.cli;
+
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.train.pipeline.DemoRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+
+/** Loading models, configs and tokenizers named on the command line, with one-line errors. */
+final class CliModels {
+    private CliModels() {
+    }
+
+    /** Loads the Hugging Face model directory {@code dir}; a missing or invalid one is a usage error. */
+    static LlamaCheckpoint.Loaded load(CommandLine command, Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(command, "model directory not found: " + dir);
+        }
+        if (!Files.isRegularFile(dir.resolve(LlamaConfig.FILE_NAME))) {
+            throw new CommandLine.ParameterException(command, "model directory " + dir + " has no config.json");
+        }
+        try {
+            return LlamaCheckpoint.load(dir);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command, "invalid model " + dir + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    /** Returns the model's tokenizer: {@code tokenizer} when given, else the model directory's tokenizer.json. */
+    static Tokenizer tokenizer(CommandLine command, Path tokenizer, Path modelDir) throws IOException {
+        if (tokenizer != null) {
+            return CliFiles.loadTokenizer(command, tokenizer);
+        }
+        if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
+            throw new CommandLine.ParameterException(command, "model directory " + modelDir
+                    + " has no tokenizer.json; pass --tokenizer FILE");
+        }
+        return Tokenizer.load(modelDir.resolve("tokenizer.json"));
+    }
+
+    /** Returns the config of a preset name (demo, tiny, small) or of a config.json file or model directory. */
+    static LlamaConfig config(CommandLine command, String nameOrPath) throws IOException {
+        if (nameOrPath.equals("demo") || nameOrPath.equals("tiny") || nameOrPath.equals("small")) {
+            return DemoRunner.config(nameOrPath);
+        }
+        Path path = Path.of(nameOrPath);
+        if (!Files.exists(path)) {
+            throw new CommandLine.ParameterException(command, "--config '" + nameOrPath
+                    + "' is neither a preset (demo, tiny, small) nor an existing config.json or model directory");
+        }
+        try {
+            return LlamaConfig.load(path);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command, firstLine(e.getMessage()));
+        }
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline) + " ...";
+    }
+}

@@ -1,0 +1,92 @@
+package dev.transact4j.train.cli;
+
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.nn.safetensors.DType;
+import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.pipeline.DemoRunner;
+import dev.transact4j.train.pipeline.LossCurve;
+import dev.transact4j.train.pipeline.LossPlot;
+import dev.transact4j.train.pipeline.TrainingPhase;
+import dev.transact4j.train.pipeline.Validation;
+import dev.transact4j.train.trainer.TrainingResult;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code transact pretrain}: trains a Llama from scratch and saves it as a Hugging Face model directory. */
+@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a Llama from scratch. Writes OUTPUT/model (a Hugging Face model directory with the "
+                + "tokenizer), OUTPUT/run (metrics.jsonl and the trainer checkpoint) and "
+                + "OUTPUT/loss-curves.png.")
+public final class PretrainCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "NAME|PATH", defaultValue = "demo",
+            description = "Model shape: a preset (demo, tiny, small) or a config.json file or model directory. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String config;
+
+    @Option(names = "--output", paramLabel = "DIR", required = true, description = "Output folder (must not hold a run yet).")
+    Path output;
+
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "200000",
+            description = "Training tokens. Default: ${DEFAULT-VALUE}.")
+    long tokens;
+
+    @Option(names = "--seq-len", paramLabel = "TOKENS", defaultValue = "128",
+            description = "Tokens per sequence. Default: ${DEFAULT-VALUE}.")
+    int seqLen;
+
+    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "8",
+            description = "Sequences per optimizer step. Default: ${DEFAULT-VALUE}.")
+    int globalBatch;
+
+    @Option(names = "--micro-batch", paramLabel = "SEQUENCES", defaultValue = "8",
+            description = "Sequences per forward pass; must divide --global-batch. Default: ${DEFAULT-VALUE}.")
+    int microBatch;
+
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "4e-3",
+            description = "Peak learning rate (warm-up, then cosine to a tenth). Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cli = spec.commandLine();
+        LlamaConfig modelConfig = CliModels.config(cli, config);
+        CliChecks.batches(cli, tokens, seqLen, globalBatch, microBatch, learningRate);
+        if (seqLen > modelConfig.maxPositionEmbeddings()) {
+            throw new CommandLine.ParameterException(cli, "--seq-len " + seqLen + " exceeds the model's "
+                    + "max_position_embeddings " + modelConfig.maxPositionEmbeddings());
+        }
+        CliChecks.freshOutput(cli, output.resolve("run"));
+
+        DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, null, output);
+        TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
+        LlamaForCausalLM model = LlamaForCausalLM.initialize(modelConfig, seed);
+        long steps = Math.max(1, Math.round((double) tokens / ((long) globalBatch * seqLen)));
+        System.out.printf(Locale.ROOT, "Pretraining %s for %d steps (%,d tokens)%n", model, steps,
+                steps * globalBatch * seqLen);
+
+        LossCurve curve = new LossCurve();
+        TrainingResult result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps, learningRate,
+                seed, output.resolve("run"), curve, false);
+        Path modelDir = DemoRunner.withTokenizer(model, tokenizer.files()).save(output.resolve("model"), DType.F32);
+        LossPlot.write(curve, "Pretraining", output.resolve("loss-curves.png"));
+        System.out.printf(Locale.ROOT, "Validation perplexity %.2f; model saved to %s%n",
+                Validation.of(result).perplexity(), modelDir.toAbsolutePath());
+        return 0;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.transact4j.train.cli;
+
+import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.llama.checkpoint.HfCheckpoint;
+import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.pipeline.DemoRunner;
+import dev.transact4j.train.pipeline.LossCurve;
+import dev.transact4j.train.pipeline.LossPlot;
+import dev.transact4j.train.pipeline.PipelineOptions;
+import dev.transact4j.transact.ScorerKind;
+import dev.transact4j.train.pipeline.TransActPipeline;
+import dev.transact4j.transact.AttentionPruning;
+import dev.transact4j.transact.RopeMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code transact prune}: TransAct's multi-shot pruning with training, then fine-tuning. */
+@Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
+                + "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, "
+                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png "
+                + "(loss-curves-ft.png for --mode ft).")
+public final class PruneCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "The dense model (a Hugging Face model directory). Required for --mode prune and all.")
+    Path model;
+
+    @Option(names = "--output", paramLabel = "DIR", required = true, description = "Output folder.")
+    Path output;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "all",
+            description = "prune: the shots with their training; ft: fine-tune the last shot's model in --output; "
+                    + "all: both. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--attn-width", paramLabel = "WIDTH",
+            description = "Target attention inner width, heads x head_dim, after the last shot (next_mha_dim).")
+    Integer attentionWidth;
+
+    @Option(names = "--mlp-width", paramLabel = "WIDTH",
+            description = "Target MLP width (intermediate_size) after the last shot (next_mlp_dim).")
+    Integer mlpWidth;
+
+    @Option(names = "--layers", paramLabel = "N", description = "Target layer count (the first N are kept). Default: all.")
+    Integer layers;
+
+    @Option(names = "--sparsity", paramLabel = "PERCENT",
+            description = "Percentage of parameters to remove, instead of --attn-width and --mlp-width.")
+    Double sparsity;
+
+    @Option(names = "--shots", paramLabel = "K", defaultValue = "3",
+            description = "Pruning shots (prune_shots). Default: ${DEFAULT-VALUE}.")
+    int shots;
+
+    @Option(names = "--calib-samples", paramLabel = "SEQUENCES", defaultValue = "64",
+            description = "Calibration sequences scored before each shot. Default: ${DEFAULT-VALUE}.")
+    int calibrationSamples;
+
+    @Option(names = "--scorer", paramLabel = "NAME", defaultValue = "acts",
+            description = "Channel scorer: acts (L2 norm of transitional activations) or taylor (|grad x weight|). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String scorer;
+
+    @Option(names = "--head-mode", paramLabel = "MODE", defaultValue = "heads",
+            description = "heads: remove whole heads; dims: remove dimensions inside every head. Default: ${DEFAULT-VALUE}.")
+    String headMode;
+
+    @Option(names = "--rope", paramLabel = "MODE", defaultValue = "recompute",
+            description = "With --head-mode dims: recompute (new frequencies for the new head_dim, as the original TransAct code does) or "
+                    + "keep (keep rotary pairs and their frequencies). Default: ${DEFAULT-VALUE}.")
+    String rope;
+
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--seq-len", paramLabel = "TOKENS", defaultValue = "128",
+            description = "Tokens per sequence. Default: ${DEFAULT-VALUE}.")
+    int seqLen;
+
+    @Option(names = "--prune-tokens", paramLabel = "N", defaultValue = "100000",
+            description = "Training tokens spread over the shots: shot i trains p/2 + p(i-1)/(K-1) tokens with "
+                    + "p = N/K. Default: ${DEFAULT-VALUE}.")
+    long pruneTokens;
+
+    @Option(names = "--ft-tokens", paramLabel = "N", defaultValue = "50000",
+            description = "Fine-tuning tokens. Default: ${DEFAULT-VALUE}.")
+    long fineTuneTokens;
+
+    @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "8",
+            description = "Sequences per optimizer step. Default: ${DEFAULT-VALUE}.")
+    int globalBatch;
+
+    @Option(names = "--micro-batch", paramLabel = "SEQUENCES", defaultValue = "8",
+            description = "Sequences per forward pass; must divide --global-batch. Default: ${DEFAULT-VALUE}.")
+    int microBatch;
+
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "2e-3",
+            description = "Fine-tuning peak learning rate; shot i trains at lr x 2i/K. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cli = spec.commandLine();
+        TransActPipeline.Mode pipelineMode = switch (mode) {
+            case "prune" -> TransActPipeline.Mode.PRUNE;
+            case "ft" -> TransActPipeline.Mode.FT;
+            case "all" -> TransActPipeline.Mode.ALL;
+            default -> throw new CommandLine.ParameterException(cli, "invalid --mode '" + mode + "'; use prune, ft or all");
+        };
+        ScorerKind scorerKind = switch (scorer) {
+            case "acts" -> ScorerKind.ACTS;
+            case "taylor" -> ScorerKind.TAYLOR;
+            default -> throw new CommandLine.ParameterException(cli, "invalid --scorer '" + scorer + "'; use acts or taylor");
+        };
+        AttentionPruning attention = switch (headMode) {
+            case "heads" -> AttentionPruning.HEADS;
+            case "dims" -> AttentionPruning.HEAD_DIMS;
+            default -> throw new CommandLine.ParameterException(cli, "invalid --head-mode '" + headMode
+                    + "'; use heads or dims");
+        };
+        RopeMode ropeMode = switch (rope) {
+            case "recompute" -> RopeMode.RECOMPUTE;
+            case "keep" -> RopeMode.KEEP;
+            default -> throw new CommandLine.ParameterException(cli, "invalid --rope '" + rope + "'; use recompute or keep");
+        };
+        CliChecks.batches(cli, Math.max(1, pruneTokens), seqLen, globalBatch, microBatch, learningRate);
+        PipelineOptions options;
+        try {
+            options = new PipelineOptions(attentionWidth, mlpWidth, layers, sparsity, shots, calibrationSamples,
+                    scorerKind, seqLen, pruneTokens, fineTuneTokens, globalBatch, microBatch, learningRate, attention,
+                    ropeMode, seed, data.evalBatches);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, e.getMessage());
+        }
+
+        if (pipelineMode != TransActPipeline.Mode.FT) {
+            CliChecks.freshOutput(cli, output.resolve("shot-1").resolve("run"));
+        }
+        if (pipelineMode != TransActPipeline.Mode.PRUNE) {
+            CliChecks.freshOutput(cli, output.resolve("finetune").resolve("run"));
+        }
+
+        // the model to prune, or the last shot's model for ft
+        Path source = model;
+        if (pipelineMode == TransActPipeline.Mode.FT) {
+            source = output.resolve("shot-" + shots).resolve("model");
+            if (!Files.isDirectory(source)) {
+                throw new CommandLine.ParameterException(cli, "--mode ft needs the last shot's model " + source
+                        + "; run --mode prune with the same --output and --shots first");
+            }
+        } else if (model == null) {
+            throw new CommandLine.ParameterException(cli, "--mode " + mode + " needs --model DIR, the model to prune");
+        }
+        LlamaCheckpoint.Loaded loaded = CliModels.load(cli, source);
+        LlamaForCausalLM dense = loaded.model();
+        if (seqLen > dense.config().maxPositionEmbeddings()) {
+            throw new CommandLine.ParameterException(cli, "--seq-len " + seqLen + " exceeds the model's "
+                    + "max_position_embeddings " + dense.config().maxPositionEmbeddings());
+        }
+        if (pipelineMode != TransActPipeline.Mode.FT) {
+            checkTarget(cli, "--attn-width", attentionWidth, dense.config().attentionWidth(), "attention width");
+            checkTarget(cli, "--mlp-width", mlpWidth, dense.config().intermediateSize(), "intermediate_size");
+            checkTarget(cli, "--layers", layers, dense.config().numHiddenLayers(), "num_hidden_layers");
+        }
+        DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
+        TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, dense.config().vocabSize());
+        HfCheckpoint companions = DemoRunner.withTokenizer(dense, tokenizer.files());
+
+        LossCurve curve = new LossCurve();
+        TransActPipeline pipeline = new TransActPipeline(options, trainingData, output, companions, curve)
+                .progressBar(false);
+        TransActPipeline.Result result;
+        try {
+            result = pipeline.run(pipelineMode, dense);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, CliModels.firstLine(e.getMessage()));
+        }
+        // an ft run keeps the plot of the shots that came before it
+        String plot = pipelineMode == TransActPipeline.Mode.FT ? "loss-curves-ft.png" : "loss-curves.png";
+        LossPlot.write(curve, "TransAct " + mode, output.resolve(plot));
+        for (TransActPipeline.Shot shot : result.shots()) {
+            System.out.printf(Locale.ROOT, "shot %d: attention %d, MLP %d, layers %d; perplexity after pruning %.2f,"
+                            + " after training %.2f%n", shot.shot(), shot.reached().attentionWidth(),
+                    shot.reached().intermediateSize(), shot.reached().numHiddenLayers(), shot.afterPrune().perplexity(),
+                    shot.afterTraining().perplexity());
+        }
+        if (result.afterFineTune() != null) {
+            System.out.printf(Locale.ROOT, "fine-tuning: perplexity %.2f -> %.2f%n", result.beforeFineTune().perplexity(),
+                    result.afterFineTune().perplexity());
+        }
+        System.out.println("Model: " + result.modelDir().toAbsolutePath());
+        return 0;
+    }
+
+    /** Rejects a target that is not positive or larger than the model's current size, before any data is read. */
+    private static void checkTarget(CommandLine cli, String option, Integer target, int current, String field) {
+        if (target != null && (target < 1 || target > current)) {
+            throw new CommandLine.ParameterException(cli, option + " " + target + " must be in [1, " + current
+                    + "], the model's " + field);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.transact4j.train.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.nn.safetensors.SafeTensorsFile;
+import dev.transact4j.tensor.GradMode;
+import dev.transact4j.train.pipeline.CorpusData;
+import dev.transact4j.train.pipeline.DemoRunner;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The pipeline commands run as a user would, on a small saved model: results, help and one-line errors. */
+class PipelineCommandsTest {
+
+    @TempDir
+    static Path dir;
+    private static Path modelDir;
+    private static LlamaForCausalLM model;
+    private static Tokenizer tokenizer;
+
+    record Run(int code, String out, String err) {
+    }
+
+    @BeforeAll
+    static void saveModel() throws Exception {
+        Map<String, Path> files = CorpusData.writeDemoTokenizer(dir.resolve("tokenizer"));
+        tokenizer = Tokenizer.load(files.get("tokenizer.json"));
+        LlamaConfig config = DemoRunner.config("demo").toBuilder().hiddenSize(32).numHiddenLayers(1)
+                .numAttentionHeads(2).numKeyValueHeads(2).intermediateSize(48).maxPositionEmbeddings(128).build();
+        model = LlamaForCausalLM.initialize(config, 11);
+        modelDir = dir.resolve("model");
+        DemoRunner.withTokenizer(model, files).save(modelDir, dev.transact4j.nn.safetensors.DType.F32);
+    }
+
+    private static Run run(String... args) {
+        CommandLine cli = TransactCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        cli.getErr().flush();
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static void assertUsageError(String expected, String... args) {
+        Run run = run(args);
+        assertEquals(2, run.code(), String.join(" ", args) + ": " + run.err());
+        List<String> lines = run.err().strip().lines().toList();
+        assertEquals(1, lines.size(), "one line expected, got: " + run.err());
+        assertTrue(lines.get(0).contains(expected), "'" + expected + "' expected in: " + lines.get(0));
+    }
+
+    @Test
+    void invalidArgumentsFailInOneLine() {
+        String model = modelDir.toString();
+        String out = dir.resolve("out").toString();
+        // eval: model, input file, context
+        assertUsageError("model directory not found", "eval", "--model", dir.resolve("none").toString(), "--text", "x");
+        assertUsageError("input file not found", "eval", "--model", model, "--text", dir.resolve("none.txt").toString());
+        assertUsageError("--context 0", "eval", "--model", model, "--text", "x", "--context", "0");
+        assertUsageError("--context 129", "eval", "--model", model, "--text", "x", "--context", "129");
+
+        // prune: mode, targets, sources
+        assertUsageError("invalid --mode 'bogus'", "prune", "--model", model, "--output", out, "--mode", "bogus",
+                "--sparsity", "10");
+        assertUsageError("set the target attention and MLP widths, or a sparsity", "prune", "--model", model,
+                "--output", out);
+        assertUsageError("not both", "prune", "--model", model, "--output", out, "--sparsity", "10",
+                "--attn-width", "16", "--mlp-width", "16");
+        assertUsageError("--mlp-width 1000 must be in [1, 48]", "prune", "--model", model, "--output", out,
+                "--attn-width", "16", "--mlp-width", "1000");
+        assertUsageError("--mode ft needs the last shot's model", "prune", "--output", out, "--mode", "ft",
+                "--sparsity", "10");
+        assertUsageError("needs --model", "prune", "--output", out, "--sparsity", "10");
+        assertUsageError("invalid --scorer 'l1'", "prune", "--model", model, "--output", out, "--sparsity", "10",
+                "--scorer", "l1");
+
+        // pretrain, generate, logits, demo
+        assertUsageError("multiple of --micro-batch 3", "pretrain", "--output", out, "--global-batch", "8",
+                "--micro-batch", "3");
+        assertUsageError("neither a preset", "pretrain", "--output", out, "--config", "huge");
+        assertUsageError("--max-new-tokens must be at least 1", "generate", "--model", model, "hi",
+                "--max-new-tokens", "0");
+        assertUsageError("temperature", "generate", "--model", model, "hi", "--temperature", "-1");
+        assertUsageError("outside the vocabulary [0, 8192)", "logits", "--model", model, "--ids", "1,8192",
+                "--output", out);
+        assertUsageError("invalid --size 'huge'", "demo", "--size", "huge");
+        assertUsageError("--keep 0", "demo", "--keep", "0");
+        assertUsageError("Unknown option", "demo", "--bogus");
+    }
+
+    @Test
+    void helpNamesUnitsAndDefaults() {
+        for (String command : List.of("pretrain", "prune", "eval", "generate", "logits", "demo")) {
+            Run run = run(command, "--help");
+            assertEquals(0, run.code(), command);
+            assertTrue(run.out().contains("Usage: transact " + command), command + ": " + run.out());
+        }
+        assertTrue(run("prune", "--help").out().contains("Default: 3"));
+        assertTrue(run("demo", "--help").out().contains("Default: 200000"));
+        assertTrue(run("eval", "--help").out().contains("TOKENS"));
+    }
+
+    @Test
+    void logitsMatchTheModel() throws Exception {
+        Path file = dir.resolve("logits.safetensors");
+        Run run = run("logits", "--model", modelDir.toString(), "--ids", "0,5,17,300", "--output", file.toString());
+        assertEquals(0, run.code(), run.err());
+        float[] expected;
+        try (GradMode.Scope scope = GradMode.noGrad()) {
+            expected = model.logits(new int[] {0, 5, 17, 300}, 1, 4).contiguous().data();
+        }
+        SafeTensorsFile written = SafeTensorsFile.open(file);
+        assertArrayEquals(new long[] {0, 5, 17, 300}, written.readLongs("input_ids"));
+        assertArrayEquals(expected, written.readFloat32("logits"), 1e-6f);
+    }
+
+    @Test
+    void evalAndGenerateRunOnText() throws Exception {
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, String.join("\n", dev.transact4j.train.corpus.BrownCorpus.validParagraphs().subList(0, 3)));
+        Run eval = run("eval", "--model", modelDir.toString(), "--text", text.toString(), "--context", "32",
+                "--stride", "16");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().startsWith("perplexity "), eval.out());
+        double perplexity = Double.parseDouble(eval.out().split(" ")[1]);
+        // an untrained model is close to uniform over the vocabulary
+        assertTrue(perplexity > 1000, "perplexity " + perplexity);
+        assertTrue(perplexity < 40_000, "perplexity " + perplexity);
+
+        Run generate = run("generate", "--model", modelDir.toString(), "The jury", "--temperature", "0",
+                "--max-new-tokens", "5");
+        assertEquals(0, generate.code(), generate.err());
+        assertTrue(generate.out().startsWith("The jury"), generate.out());
+        assertTrue(generate.err().contains("generation: 5 tokens"), generate.err());
+    }
+}
