@@ -1,5 +1,6 @@
 package dev.transact4j.nn.optim;
 
+import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -198,7 +199,7 @@ public final class OptimizerKernels {
             acc2 = x2.fma(x2, acc2);
             acc3 = x3.fma(x3, acc3);
         }
-        double sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        double sum = VectorMath.sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < to; i++) {
             double xi = x[i];
             sum += xi * xi;
