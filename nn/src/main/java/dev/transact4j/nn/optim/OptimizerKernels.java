@@ -1,5 +1,6 @@
 package dev.transact4j.nn.optim;
 
+import dev.transact4j.tensor.Simd;
 import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -22,10 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class OptimizerKernels {
 
     /** System property that turns the Vector API paths on ({@code true}, default) or off. */
-    public static final String SIMD_PROPERTY = "transact4j.simd";
+    public static final String SIMD_PROPERTY = Simd.PROPERTY;
 
     /** Whether the entry points take the Vector API path. */
-    public static final boolean SIMD = parseSimd(System.getProperty(SIMD_PROPERTY));
+    public static final boolean SIMD = Simd.parseProperty(System.getProperty(SIMD_PROPERTY));
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Doubles, one lane per float of {@link #F_HALF}, for sums of squares in double. */
@@ -34,17 +35,6 @@ public final class OptimizerKernels {
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private OptimizerKernels() {
-    }
-
-    static boolean parseSimd(String value) {
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (value.trim().equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new IllegalArgumentException("Invalid system property " + SIMD_PROPERTY + "=" + value
-                + ": expected true (Vector API kernels) or false (scalar kernels)");
     }
 
     /**
