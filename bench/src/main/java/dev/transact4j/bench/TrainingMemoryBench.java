@@ -41,8 +41,11 @@ import javax.management.openmbean.CompositeData;
  * collections can then exceed the sample by at most that much. Live heap at the phase boundaries
  * is read after {@link System#gc()}.
  *
- * <p>Arguments: the output file (default {@code bench/results/training-memory.md}) and the number
- * of steps per mode (default 3; the first step allocates the AdamW moments).
+ * <p>Arguments: the output file (default {@code bench/results/training-memory.md}), the number of
+ * steps per mode (default 3; the first step allocates the AdamW moments) and the modes to run
+ * ({@code both}, the default, which writes the report; {@code released} or {@code retained} only
+ * run, to find the smallest {@code -Xmx} each needs; the report's section on it is written by hand
+ * from those runs and a rerun of {@code both} replaces it).
  */
 public final class TrainingMemoryBench {
 
@@ -68,8 +71,16 @@ public final class TrainingMemoryBench {
 
         LlamaConfig config = LlamaConfig.small();
         long baseline = liveHeap();
-        List<StepMemory> released = run(config, steps, false);
-        List<StepMemory> retained = run(config, steps, true);
+        String modes = args.length > 2 ? args[2] : "both";
+        if (!List.of("both", "released", "retained").contains(modes)) {
+            throw new IllegalArgumentException("Invalid mode '" + modes + "': expected both, released or retained");
+        }
+        List<StepMemory> released = modes.equals("retained") ? List.of() : run(config, steps, false);
+        List<StepMemory> retained = modes.equals("released") ? List.of() : run(config, steps, true);
+        if (!modes.equals("both")) {
+            // a single mode serves to find the smallest -Xmx that runs it; the report needs both
+            return;
+        }
 
         long parameterCount = parameterCount(config);
         String report = report(config, parameterCount, baseline, released, retained);
@@ -187,9 +198,10 @@ public final class TrainingMemoryBench {
         s.append("| sampled peak, retainGraph - released (last step) | ")
                 .append(mib(steadyRetained.peak() - steadyReleased.peak())).append(" |\n");
 
-        s.append(String.format(Locale.ROOT, "%nIn the last step the sampled peak is %s MiB above the live heap after forward: "
-                        + "during backward the gradients (%s MiB) are allocated while the saved tensors of the layers "
-                        + "not yet reached are still held.%n",
+        s.append(String.format(Locale.ROOT, "%nIn the last step the sampled peak is %s MiB above the live heap after forward. "
+                        + "During backward the gradients (%s MiB) are allocated while the saved tensors of the layers "
+                        + "not yet reached are still held; the rest of the difference includes dead arrays that the "
+                        + "sample counts.%n",
                 mib(steadyReleased.peak() - steadyReleased.afterForward()), mib(parameterBytes)));
         s.append(String.format(Locale.ROOT, "%nMachine: %s, %d cores visible, shared with other jobs; JDK %s (%s); "
                         + "%d kernel threads (`transact4j.threads`).%n%n",
