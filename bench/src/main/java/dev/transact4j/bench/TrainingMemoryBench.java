@@ -35,11 +35,12 @@ import javax.management.openmbean.CompositeData;
  * vocabulary 8192) on a batch of {@value #BATCH} x {@value #SEQ_LEN} tokens, once with the
  * autograd graph released during backward (the default) and once with {@code retainGraph}.
  *
- * <p>Peak live heap is sampled after every garbage collection: the harness sums the heap in use
- * after each collection and keeps the maximum over the step. Run it with a small young generation
- * ({@code -Xmn32m}) so that a collection follows every 32 MiB allocated; the peak between two
- * collections can then exceed the sample by at most that much. Live heap at the phase boundaries
- * is read after {@link System#gc()}.
+ * <p>Live heap at the phase boundaries is read after {@link System#gc()}, so it is exact. The peak
+ * inside a step is sampled after every garbage collection: the harness sums the heap pools in use
+ * after each collection and keeps the maximum over the step. With a small young generation
+ * ({@code -Xmn32m}) a collection follows every 32 MiB allocated. The sample also counts arrays that
+ * died in the old generation since the last full collection, which the parallel collector frees
+ * only then, so it overstates the live peak; the boundary readings are lower bounds of it.
  *
  * <p>Arguments: the output file (default {@code bench/results/training-memory.md}), the number of
  * steps per mode (default 3; the first step allocates the AdamW moments) and the modes to run
