@@ -28,9 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class HalfFloats {
 
     /** System property that turns the Vector API paths on ({@code true}, default) or off. */
-    public static final String SIMD_PROPERTY = "transact4j.simd";
+    public static final String SIMD_PROPERTY = Simd.PROPERTY;
 
-    private static final boolean SIMD = parseSimd(System.getProperty(SIMD_PROPERTY));
+    private static final boolean SIMD = Simd.parseProperty(System.getProperty(SIMD_PROPERTY));
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     /** Shorts with one lane per int lane, half the bit size. */
@@ -38,17 +38,6 @@ public final class HalfFloats {
             VectorSpecies.of(short.class, VectorShape.forBitSize(INTS.vectorBitSize() / 2));
 
     private HalfFloats() {
-    }
-
-    static boolean parseSimd(String value) {
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (value.trim().equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new IllegalArgumentException("Invalid system property " + SIMD_PROPERTY + "=" + value
-                + ": expected true (Vector API kernels) or false (scalar kernels)");
     }
 
     /** Float32 bit pattern of binary16's smallest normal, 2^-14. */

@@ -26,6 +26,23 @@ public final class Simd {
     private Simd() {
     }
 
+    /**
+     * Parses a value of {@link #PROPERTY}: null, blank or {@code true} (any case, trimmed) select the
+     * Vector API kernels, {@code false} their scalar twins.
+     *
+     * @throws IllegalArgumentException for any other value, naming the property and the choices
+     */
+    public static boolean parseProperty(String value) {
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.trim().equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("Invalid system property " + PROPERTY + "=" + value
+                + ": expected true (Vector API kernels) or false (scalar kernels)");
+    }
+
     /** Returns whether kernels take their SIMD path. */
     public static boolean enabled() {
         return enabled;

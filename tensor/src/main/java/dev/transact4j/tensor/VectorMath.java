@@ -1,5 +1,6 @@
 package dev.transact4j.tensor;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -201,6 +202,15 @@ public final class VectorMath {
      */
     public static float sumLanes(FloatVector v) {
         float s = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    /** Adds the lanes of {@code v} in lane order, for the same reason as {@link #sumLanes(FloatVector)}. */
+    public static double sumLanes(DoubleVector v) {
+        double s = 0;
         for (int i = 0; i < v.length(); i++) {
             s += v.lane(i);
         }

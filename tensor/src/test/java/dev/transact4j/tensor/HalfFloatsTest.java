@@ -321,10 +321,10 @@ class HalfFloatsTest {
 
     @Test
     void simdPropertyParsing() {
-        assertTrue(HalfFloats.parseSimd(null));
-        assertTrue(HalfFloats.parseSimd(" TRUE "));
-        assertEquals(false, HalfFloats.parseSimd("false"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HalfFloats.parseSimd("no"));
+        assertTrue(Simd.parseProperty(null));
+        assertTrue(Simd.parseProperty(" TRUE "));
+        assertEquals(false, Simd.parseProperty("false"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Simd.parseProperty("no"));
         assertTrue(e.getMessage().contains("transact4j.simd=no"), e.getMessage());
     }
 

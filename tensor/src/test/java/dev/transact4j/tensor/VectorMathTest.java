@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
@@ -76,5 +77,28 @@ class VectorMathTest {
     @Test
     void tanhLanesMatchScalarAndMath() {
         check("tanh", VectorMath::tanh, VectorMath::tanh, Math::tanh, 4);
+    }
+
+    @Test
+    void sumLanesAddsInLaneOrder() {
+        // magnitudes far apart, so another order of the adds gives other bits
+        java.util.Random random = new java.util.Random(5);
+        float[] f = new float[S.length()];
+        double[] d = new double[DoubleVector.SPECIES_PREFERRED.length()];
+        for (int trial = 0; trial < 1000; trial++) {
+            float fs = 0f;
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8)));
+                fs += f[i];
+            }
+            double ds = 0;
+            for (int i = 0; i < d.length; i++) {
+                d[i] = random.nextGaussian() * Math.pow(10, random.nextInt(16));
+                ds += d[i];
+            }
+            assertEquals(fs, VectorMath.sumLanes(FloatVector.fromArray(S, f, 0)), 0f, "float trial " + trial);
+            assertEquals(ds, VectorMath.sumLanes(DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, d, 0)), 0.0,
+                    "double trial " + trial);
+        }
     }
 }

@@ -5,9 +5,7 @@ import dev.transact4j.nn.Parameter;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import java.io.IOException;
-import java.util.Collection;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,14 +17,12 @@ import java.util.Map;
  * <p>Saved state: {@code <name>.step} and {@code <name>.0.exp_avg}, {@code <name>.0.exp_avg_sq}
  * per parameter (the layout of {@link AdamWState#addTo} with prefix {@code <name>.}).
  */
-public final class AdamWOptimizer extends Optimizer {
+public final class AdamWOptimizer extends PerParameterOptimizer<AdamWState> {
 
     private final double beta1;
     private final double beta2;
     private final double eps;
     private final Map<ParameterGroup, AdamW> kernels = new IdentityHashMap<>();
-    private final Map<String, AdamWState> states = new LinkedHashMap<>();
-    private Map<String, AdamWState> staged;
 
     /** Creates AdamW with torch's default betas and eps. */
     public AdamWOptimizer(List<ParameterGroup> groups) {
@@ -55,19 +51,8 @@ public final class AdamWOptimizer extends Optimizer {
 
     @Override
     protected void update(String name, Parameter parameter, float[] grad, ParameterGroup group, double lr) {
-        AdamWState state = states.computeIfAbsent(name, n -> AdamWState.zeros(parameter.numel()));
-        checkStateSize(name, parameter, state.expAvg(0).length);
+        AdamWState state = stateFor(name, parameter);
         kernels.get(group).step(List.of(parameter.data()), List.of(grad), state, lr);
-    }
-
-    /** Returns the state of parameter {@code name}, or null before its first update. */
-    public AdamWState state(String name) {
-        return states.get(name);
-    }
-
-    @Override
-    public void resetState(String name) {
-        states.remove(name);
     }
 
     @Override
@@ -78,36 +63,32 @@ public final class AdamWOptimizer extends Optimizer {
     }
 
     @Override
-    protected void writeState(SafeTensorsWriter writer) {
-        for (Map.Entry<String, AdamWState> e : states.entrySet()) {
-            e.getValue().addTo(writer, e.getKey() + ".");
-        }
+    AdamWState newState(int numel) {
+        return AdamWState.zeros(numel);
     }
 
     @Override
-    protected Map<String, Integer> stageState(SafeTensors source, Collection<String> names) throws IOException {
-        staged = new LinkedHashMap<>();
-        Map<String, Integer> sizes = new LinkedHashMap<>();
-        for (String name : names) {
-            if (source.contains(name + ".step")) {
-                AdamWState state = AdamWState.readFrom(source, name + ".");
-                if (state.size() != 1) {
-                    throw new IllegalArgumentException(source + ": parameter '" + name + "' has " + state.size()
-                            + " moment pairs, expected 1");
-                }
-                staged.put(name, state);
-                sizes.put(name, state.expAvg(0).length);
-            }
-        }
-        return sizes;
+    int stateLength(AdamWState state) {
+        return state.expAvg(0).length;
     }
 
     @Override
-    protected void finishStaging(boolean commit) {
-        if (commit && staged != null) {
-            states.clear();
-            states.putAll(staged);
-        }
-        staged = null;
+    int arraySets(AdamWState state) {
+        return state.size();
+    }
+
+    @Override
+    String arraySetName() {
+        return "moment pairs";
+    }
+
+    @Override
+    void addState(AdamWState state, SafeTensorsWriter writer, String prefix) {
+        state.addTo(writer, prefix);
+    }
+
+    @Override
+    AdamWState readState(SafeTensors source, String prefix) throws IOException {
+        return AdamWState.readFrom(source, prefix);
     }
 }

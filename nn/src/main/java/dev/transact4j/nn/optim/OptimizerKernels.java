@@ -1,5 +1,7 @@
 package dev.transact4j.nn.optim;
 
+import dev.transact4j.tensor.Simd;
+import dev.transact4j.tensor.VectorMath;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -21,10 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class OptimizerKernels {
 
     /** System property that turns the Vector API paths on ({@code true}, default) or off. */
-    public static final String SIMD_PROPERTY = "transact4j.simd";
+    public static final String SIMD_PROPERTY = Simd.PROPERTY;
 
     /** Whether the entry points take the Vector API path. */
-    public static final boolean SIMD = parseSimd(System.getProperty(SIMD_PROPERTY));
+    public static final boolean SIMD = Simd.parseProperty(System.getProperty(SIMD_PROPERTY));
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Doubles, one lane per float of {@link #F_HALF}, for sums of squares in double. */
@@ -33,17 +35,6 @@ public final class OptimizerKernels {
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private OptimizerKernels() {
-    }
-
-    static boolean parseSimd(String value) {
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (value.trim().equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new IllegalArgumentException("Invalid system property " + SIMD_PROPERTY + "=" + value
-                + ": expected true (Vector API kernels) or false (scalar kernels)");
     }
 
     /**
@@ -198,7 +189,7 @@ public final class OptimizerKernels {
             acc2 = x2.fma(x2, acc2);
             acc3 = x3.fma(x3, acc3);
         }
-        double sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        double sum = VectorMath.sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < to; i++) {
             double xi = x[i];
             sum += xi * xi;

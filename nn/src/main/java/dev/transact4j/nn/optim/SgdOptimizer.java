@@ -5,9 +5,7 @@ import dev.transact4j.nn.Parameter;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import java.io.IOException;
-import java.util.Collection;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,14 +17,12 @@ import java.util.Map;
  * <p>Saved state: {@code <name>.step} and {@code <name>.0.momentum_buffer} per parameter (the
  * layout of {@link SgdState#addTo} with prefix {@code <name>.}).
  */
-public final class SgdOptimizer extends Optimizer {
+public final class SgdOptimizer extends PerParameterOptimizer<SgdState> {
 
     private final double momentum;
     private final double dampening;
     private final boolean nesterov;
     private final Map<ParameterGroup, Sgd> kernels = new IdentityHashMap<>();
-    private final Map<String, SgdState> states = new LinkedHashMap<>();
-    private Map<String, SgdState> staged;
 
     /**
      * Creates SGD.
@@ -51,19 +47,8 @@ public final class SgdOptimizer extends Optimizer {
 
     @Override
     protected void update(String name, Parameter parameter, float[] grad, ParameterGroup group, double lr) {
-        SgdState state = states.computeIfAbsent(name, n -> SgdState.zerosLike(List.of(new float[parameter.numel()])));
-        checkStateSize(name, parameter, state.momentumBuffer(0).length);
+        SgdState state = stateFor(name, parameter);
         kernels.get(group).step(List.of(parameter.data()), List.of(grad), state, lr);
-    }
-
-    /** Returns the state of parameter {@code name}, or null before its first update. */
-    public SgdState state(String name) {
-        return states.get(name);
-    }
-
-    @Override
-    public void resetState(String name) {
-        states.remove(name);
     }
 
     @Override
@@ -74,36 +59,32 @@ public final class SgdOptimizer extends Optimizer {
     }
 
     @Override
-    protected void writeState(SafeTensorsWriter writer) {
-        for (Map.Entry<String, SgdState> e : states.entrySet()) {
-            e.getValue().addTo(writer, e.getKey() + ".");
-        }
+    SgdState newState(int numel) {
+        return SgdState.zerosLike(List.of(new float[numel]));
     }
 
     @Override
-    protected Map<String, Integer> stageState(SafeTensors source, Collection<String> names) throws IOException {
-        staged = new LinkedHashMap<>();
-        Map<String, Integer> sizes = new LinkedHashMap<>();
-        for (String name : names) {
-            if (source.contains(name + ".step")) {
-                SgdState state = SgdState.readFrom(source, name + ".");
-                if (state.size() != 1) {
-                    throw new IllegalArgumentException(source + ": parameter '" + name + "' has " + state.size()
-                            + " momentum buffers, expected 1");
-                }
-                staged.put(name, state);
-                sizes.put(name, state.momentumBuffer(0).length);
-            }
-        }
-        return sizes;
+    int stateLength(SgdState state) {
+        return state.momentumBuffer(0).length;
     }
 
     @Override
-    protected void finishStaging(boolean commit) {
-        if (commit && staged != null) {
-            states.clear();
-            states.putAll(staged);
-        }
-        staged = null;
+    int arraySets(SgdState state) {
+        return state.size();
+    }
+
+    @Override
+    String arraySetName() {
+        return "momentum buffers";
+    }
+
+    @Override
+    void addState(SgdState state, SafeTensorsWriter writer, String prefix) {
+        state.addTo(writer, prefix);
+    }
+
+    @Override
+    SgdState readState(SafeTensors source, String prefix) throws IOException {
+        return SgdState.readFrom(source, prefix);
     }
 }

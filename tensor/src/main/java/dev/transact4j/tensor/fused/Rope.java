@@ -62,39 +62,30 @@ public final class Rope {
     static void forward(float[] x, int xOffset, float[] cos, float[] sin, int maxPositions,
                         int[] positionIds, int positionIdsOffset, int positionOffset,
                         float[] out, int outOffset, int b, int nh, int t, int hs, boolean simd) {
-        String shape = check("Rope.forward", cos, sin, maxPositions, positionIds, positionIdsOffset, positionOffset,
-                b, nh, t, hs);
-        int total = Simd.size("Rope.forward", (long) b * nh * t * hs);
-        Simd.checkRange("Rope.forward", "x", x, xOffset, total, shape);
-        Simd.checkRange("Rope.forward", "out", out, outOffset, total, shape);
-
-        int rows = b * nh * t;
-        Parallel.forRange(0, rows, Simd.grain(hs), (lo, hi) -> {
-            for (int row = lo; row < hi; row++) {
-                int ti = row % t;
-                int bi = row / (nh * t);
-                int p = positionIds == null ? positionOffset + ti : positionIds[positionIdsOffset + bi * t + ti];
-                int xo = xOffset + row * hs;
-                int oo = outOffset + row * hs;
-                int co = p * hs;
-                if (simd) {
-                    rotateVector(x, xo, cos, sin, co, out, oo, hs, false);
-                } else {
-                    rotateScalar(x, xo, cos, sin, co, out, oo, hs, false);
-                }
-            }
-        });
+        rotateRows("Rope.forward", "x", x, xOffset, "out", out, outOffset, cos, sin, maxPositions,
+                positionIds, positionIdsOffset, positionOffset, b, nh, t, hs, false, simd);
     }
 
     static void backward(float[] cos, float[] sin, int maxPositions,
                          int[] positionIds, int positionIdsOffset, int positionOffset,
                          float[] dout, int doutOffset, float[] dx, int dxOffset, int b, int nh, int t, int hs,
                          boolean simd) {
-        String shape = check("Rope.backward", cos, sin, maxPositions, positionIds, positionIdsOffset, positionOffset,
-                b, nh, t, hs);
-        int total = Simd.size("Rope.backward", (long) b * nh * t * hs);
-        Simd.checkRange("Rope.backward", "dout", dout, doutOffset, total, shape);
-        Simd.checkRange("Rope.backward", "dx", dx, dxOffset, total, shape);
+        rotateRows("Rope.backward", "dout", dout, doutOffset, "dx", dx, dxOffset, cos, sin, maxPositions,
+                positionIds, positionIdsOffset, positionOffset, b, nh, t, hs, true, simd);
+    }
+
+    /**
+     * Rotates every row of {@code in} by the angles of its position into {@code out}, or by the
+     * transposed rotation ({@code transpose}), which backward applies to the output gradient.
+     */
+    private static void rotateRows(String op, String inName, float[] in, int inOffset, String outName,
+                                   float[] out, int outOffset, float[] cos, float[] sin, int maxPositions,
+                                   int[] positionIds, int positionIdsOffset, int positionOffset,
+                                   int b, int nh, int t, int hs, boolean transpose, boolean simd) {
+        String shape = check(op, cos, sin, maxPositions, positionIds, positionIdsOffset, positionOffset, b, nh, t, hs);
+        int total = Simd.size(op, (long) b * nh * t * hs);
+        Simd.checkRange(op, inName, in, inOffset, total, shape);
+        Simd.checkRange(op, outName, out, outOffset, total, shape);
 
         int rows = b * nh * t;
         Parallel.forRange(0, rows, Simd.grain(hs), (lo, hi) -> {
@@ -102,13 +93,13 @@ public final class Rope {
                 int ti = row % t;
                 int bi = row / (nh * t);
                 int p = positionIds == null ? positionOffset + ti : positionIds[positionIdsOffset + bi * t + ti];
-                int go = doutOffset + row * hs;
-                int dxo = dxOffset + row * hs;
+                int io = inOffset + row * hs;
+                int oo = outOffset + row * hs;
                 int co = p * hs;
                 if (simd) {
-                    rotateVector(dout, go, cos, sin, co, dx, dxo, hs, true);
+                    rotateVector(in, io, cos, sin, co, out, oo, hs, transpose);
                 } else {
-                    rotateScalar(dout, go, cos, sin, co, dx, dxo, hs, true);
+                    rotateScalar(in, io, cos, sin, co, out, oo, hs, transpose);
                 }
             }
         });

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Checkpoints: exact resume, and a complete checkpoint after a save that did not finish.
  *
- * <p>Tagged {@code scalar-kernels}: the build runs it with {@code -Dtransact4j.simd=false},
- * because it compares losses bitwise between runs in one JVM (see train/pom.xml).
+ * <p>Tagged {@code scalar-kernels}: it compares losses bitwise between runs in one JVM, so the
+ * build runs it on the Vector API kernels and again with {@code -Dtransact4j.simd=false}.
  */
 @Tag("scalar-kernels")
 class CheckpointTest {

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A tiny Llama (2 layers, hidden 32, 4 query and 2 key/value heads) trained on Brown bytes.
  *
- * <p>Tagged {@code scalar-kernels}: the build runs it with {@code -Dtransact4j.simd=false},
- * because it compares losses bitwise between runs in one JVM (see train/pom.xml).
+ * <p>Tagged {@code scalar-kernels}: it compares losses bitwise between runs in one JVM, so the
+ * build runs it on the Vector API kernels and again with {@code -Dtransact4j.simd=false}.
  */
 @Tag("scalar-kernels")
 class LlamaTrainingTest {

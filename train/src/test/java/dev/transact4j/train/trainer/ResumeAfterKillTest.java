@@ -16,12 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A run killed with SIGKILL in a child JVM after it wrote a checkpoint, then resumed in a second
  * child, gives bitwise the losses of an uninterrupted run in a third.
  *
- * <p>The children run the scalar kernels ({@code -Dtransact4j.simd=false}). With the Vector API
- * kernels on JDK 17, the reported loss of one step was seen to differ in its last bits between a
- * JVM whose C2 compiler had compiled the kernels and a fresh JVM, while the weights stayed equal.
- * A resumed JVM starts cold at the checkpoint, so its losses could then differ from those of a
- * JVM that ran from step 1. The in-process resume tests in {@link CheckpointTest} cover the
- * vector path.
+ * <p>The children run the kernels this JVM runs (its {@code transact4j.simd} property), by default
+ * the Vector API ones. A resumed JVM starts cold at the checkpoint while the uninterrupted one is
+ * warm there, so the test also checks that no kernel's bits depend on whether the JIT has compiled
+ * it.
  */
 class ResumeAfterKillTest {
 
@@ -59,8 +57,8 @@ class ResumeAfterKillTest {
     }
 
     /**
-     * Starts {@link ResumeChildMain} with this JVM's java binary and classpath, the scalar kernels,
-     * and {@code sleepMillis} of sleep after each step.
+     * Starts {@link ResumeChildMain} with this JVM's java binary, classpath and kernel choice, and
+     * {@code sleepMillis} of sleep after each step.
      */
     private static Process startChild(String mode, Path dataDir, Path runDir, long sleepMillis, Path log)
             throws IOException {
@@ -69,7 +67,7 @@ class ResumeAfterKillTest {
         command.add(java);
         command.add("--add-modules");
         command.add("jdk.incubator.vector");
-        command.add("-Dtransact4j.simd=false");
+        command.add("-Dtransact4j.simd=" + System.getProperty("transact4j.simd", "true"));
         command.add("-Xmx512m");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Whole runs of the bigram model on Brown paragraphs.
  *
- * <p>Tagged {@code scalar-kernels}: the build runs it with {@code -Dtransact4j.simd=false},
- * because it compares losses bitwise between runs in one JVM (see train/pom.xml).
+ * <p>Tagged {@code scalar-kernels}: it compares losses bitwise between runs in one JVM, so the
+ * build runs it on the Vector API kernels and again with {@code -Dtransact4j.simd=false}.
  */
 @Tag("scalar-kernels")
 class TrainerTest {
