@@ -5,6 +5,7 @@ import dev.transact4j.llama.ModelStats;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -90,9 +91,13 @@ final class InfoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "model not found: " + model
                     + " (pass a model directory, a config.json file, or a preset name: tiny or small)");
         }
+        if (Files.isRegularFile(path) && !path.getFileName().toString().endsWith(".json")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), model + " is not a config.json file; "
+                    + "pass the model directory or its config.json");
+        }
         try {
             return LlamaConfig.load(path);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e, null, model);
         }
     }

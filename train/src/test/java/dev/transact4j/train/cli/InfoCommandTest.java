@@ -94,4 +94,14 @@ class InfoCommandTest {
         assertEquals(2, run.code());
         assertTrue(run.err().contains("--context must be at least 1 token, got 0"), run.err());
     }
+
+    @Test
+    void weightsFileInsteadOfDirectoryRejected() throws Exception {
+        Path weights = dir.resolve("model.safetensors");
+        new SafeTensorsWriter().add("w", new float[2], new int[] {2}).write(weights);
+        Run run = run("info", weights.toString());
+        assertEquals(2, run.code());
+        assertEquals("transact info: " + weights + " is not a config.json file; pass the model directory or its "
+                + "config.json (see --help)", run.err().strip());
+    }
 }
