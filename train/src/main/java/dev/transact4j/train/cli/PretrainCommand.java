@@ -67,6 +67,7 @@ public final class PretrainCommand implements Callable<Integer> {
         CommandLine cli = spec.commandLine();
         LlamaConfig modelConfig = CliModels.config(cli, config);
         CliChecks.batches(cli, tokens, seqLen, globalBatch, microBatch, learningRate);
+        data.checkRanges(cli);
         if (seqLen > modelConfig.maxPositionEmbeddings()) {
             throw new CommandLine.ParameterException(cli, "--seq-len " + seqLen + " exceeds the model's "
                     + "max_position_embeddings " + modelConfig.maxPositionEmbeddings());
