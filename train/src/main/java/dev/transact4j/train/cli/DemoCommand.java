@@ -71,6 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path dir = output != null ? output : Path.of("transact-demo-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         checkFreshOutput(cli, dir);
+        CliFiles.createOutputDirectory(cli, "--output", dir);
         System.out.println("Writing to " + dir.toAbsolutePath());
         DemoRunner.run(new DemoRunner.Settings(size, tokens, shots, keepPercent, seqLen, seed, dir), System.out);
         return 0;

@@ -12,8 +12,8 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
- * Usage help that never wraps a line inside a file name such as {@code metrics.jsonl} or
- * {@code *.txt}. Picocli wraps help text with the JDK's line {@link java.text.BreakIterator}, which
+ * Usage help that does not wrap a line inside a file name such as {@code metrics.jsonl} or
+ * {@code *.txt} in unstyled description text. Picocli wraps help text with the JDK's line {@link java.text.BreakIterator}, which
  * allows a break after every period that is followed by a letter (checked on JDK 17 with picocli
  * 4.7.7). This help hides such periods behind a private-use character while picocli wraps the text
  * and puts them back in the rendered table.
@@ -74,7 +74,7 @@ final class FileNameSafeHelp extends Help {
         @Override
         public Cell putValue(int row, int col, Text value) {
             String plain = value.plainString();
-            // styled text keeps its styles; only plain text, which all our descriptions are, is protected
+            // Rebuilding the text would drop ANSI styles, so only unstyled text (every description here) is protected.
             if (value.toString().equals(plain)) {
                 value = scheme.text(protectPeriods(plain));
             }

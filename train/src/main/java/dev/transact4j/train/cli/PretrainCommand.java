@@ -74,6 +74,7 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         CliChecks.freshOutput(cli, output.resolve("run"));
 
+        CliFiles.createOutputDirectory(cli, "--output", output);
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, null, output);
         TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
         LlamaForCausalLM model = LlamaForCausalLM.initialize(modelConfig, seed);

@@ -176,6 +176,7 @@ public final class PruneCommand implements Callable<Integer> {
             checkTarget(cli, "--mlp-width", mlpWidth, dense.config().intermediateSize(), "intermediate_size");
             checkTarget(cli, "--layers", layers, dense.config().numHiddenLayers(), "num_hidden_layers");
         }
+        CliFiles.createOutputDirectory(cli, "--output", output);
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
         TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, dense.config().vocabSize());
         HfCheckpoint companions = DemoRunner.withTokenizer(dense, tokenizer.files());

@@ -143,6 +143,15 @@ class CommandOptionChecksTest {
     }
 
     @Test
+    void outputFolderThatIsFileRejected() throws IOException {
+        Path file = Files.writeString(dir.resolve("output-file"), "x");
+        assertContains("--output " + file + " is a file, not a directory", usageError("prune", "--model",
+                modelDir.toString(), "--output", file.toString(), "--sparsity", "30"));
+        assertContains("--output " + file + " is a file, not a directory", usageError("pretrain", "--output",
+                file.toString()));
+    }
+
+    @Test
     void logitsOutputFolderChecked() throws IOException {
         String model = modelDir.toString();
         Path missing = dir.resolve("no-such-dir").resolve("z.safetensors");
