@@ -1,6 +1,6 @@
 package dev.transact4j.train.cli;
 
-import java.nio.file.Files;
+import dev.transact4j.train.trainer.CheckpointStore;
 import java.nio.file.Path;
 import picocli.CommandLine;
 
@@ -28,9 +28,14 @@ final class CliChecks {
 
     /** Rejects a run directory that already contains a trainer checkpoint, which a new run would not overwrite. */
     static void freshOutput(CommandLine command, Path runDir) {
-        if (Files.isDirectory(runDir.resolve("checkpoint"))) {
+        if (hasCheckpoint(runDir)) {
             throw new CommandLine.ParameterException(command, "output " + runDir.getParent()
                     + " already holds a training run; choose a new --output folder");
         }
+    }
+
+    /** Returns true when {@code runDir} contains a complete trainer checkpoint, which the trainer rejects for a new run. */
+    static boolean hasCheckpoint(Path runDir) {
+        return new CheckpointStore(runDir).completeCheckpoint() != null;
     }
 }

@@ -48,6 +48,32 @@ final class CliFiles {
         }
     }
 
+    /**
+     * Checks, before any long-running work, that the output file {@code path} named by {@code option}
+     * can be written: its parent must be an existing, writable directory and the path itself must not
+     * be a directory. Writers create a temporary file next to {@code path}, so without this check a
+     * bad folder is reported under the temporary file's name.
+     */
+    static void checkOutputFile(CommandLine command, String option, Path path) {
+        if (Files.isDirectory(path)) {
+            throw new CommandLine.ParameterException(command, option + " " + path
+                    + " is a directory; name a file to write");
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent == null || !Files.exists(parent)) {
+            throw new CommandLine.ParameterException(command, "directory " + parent + " of " + option
+                    + " does not exist; create it first or name a file in an existing directory");
+        }
+        if (!Files.isDirectory(parent)) {
+            throw new CommandLine.ParameterException(command, parent + " in " + option
+                    + " is a file, not a directory; name a file in an existing directory");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new CommandLine.ParameterException(command, "directory " + parent + " of " + option
+                    + " is not writable; name a file in a directory you can write to");
+        }
+    }
+
     /** Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null. */
     static BufferedReader openText(CommandLine command, Path path) throws IOException {
         if (path == null) {

@@ -45,6 +45,17 @@ final class DataOptions {
                     + "or the demo tokenizer for a new model.")
     Path tokenizer;
 
+    /** Rejects out-of-range values, so a command can check them before it writes anything. */
+    void checkRanges(CommandLine command) {
+        if (evalBatches < 0) {
+            throw new CommandLine.ParameterException(command, "--eval-batches must be 0 or more, got " + evalBatches);
+        }
+        if (!(validFraction > 0 && validFraction < 1)) {
+            throw new CommandLine.ParameterException(command, "--valid-fraction " + validFraction
+                    + " must be between 0 and 1, such as 0.05");
+        }
+    }
+
     /** The tokenizer's files, for copying into saved models, and the loaded tokenizer. */
     record TokenizerFiles(Map<String, Path> files, Tokenizer tokenizer, Path json) {
     }
@@ -73,13 +84,7 @@ final class DataOptions {
     /** Loads, tokenizes (cached under {@code workDir/data}) and packs the data into blocks of {@code seqLen}. */
     TrainingData prepare(CommandLine command, TokenizerFiles tokenizerFiles, Path workDir, int seqLen, int vocabSize)
             throws IOException {
-        if (evalBatches < 0) {
-            throw new CommandLine.ParameterException(command, "--eval-batches must be 0 or more, got " + evalBatches);
-        }
-        if (!(validFraction > 0 && validFraction < 1)) {
-            throw new CommandLine.ParameterException(command, "--valid-fraction " + validFraction
-                    + " must be between 0 and 1, such as 0.05");
-        }
+        checkRanges(command);
         TokenEncoder encoder = CorpusData.encoder(tokenizerFiles.tokenizer(), tokenizerFiles.json());
         try {
             if (data == null) {

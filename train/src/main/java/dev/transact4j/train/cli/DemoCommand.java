@@ -1,9 +1,11 @@
 package dev.transact4j.train.cli;
 
 import dev.transact4j.train.pipeline.DemoRunner;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,8 +70,27 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path dir = output != null ? output : Path.of("transact-demo-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        checkFreshOutput(cli, dir);
+        CliFiles.createOutputDirectory(cli, "--output", dir);
         System.out.println("Writing to " + dir.toAbsolutePath());
         DemoRunner.run(new DemoRunner.Settings(size, tokens, shots, keepPercent, seqLen, seed, dir), System.out);
         return 0;
+    }
+
+    /**
+     * Rejects an output folder that is a file or already contains one of the demo's training runs,
+     * which a new run would not overwrite, before any work starts.
+     */
+    private static void checkFreshOutput(CommandLine cli, Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(cli, "--output " + dir
+                    + " is a file, not a directory; choose a new --output folder");
+        }
+        for (String run : List.of("dense", "shot-1", "finetune")) {
+            if (CliChecks.hasCheckpoint(dir.resolve(run).resolve("run"))) {
+                throw new CommandLine.ParameterException(cli, "--output " + dir
+                        + " already contains a demo run; choose a new --output folder");
+            }
+        }
     }
 }

@@ -67,6 +67,23 @@ public final class GenerateCommand implements Callable<Integer> {
         if (maxNewTokens < 1) {
             throw new CommandLine.ParameterException(cli, "--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new CommandLine.ParameterException(cli, "--temperature must be 0 (greedy) or a positive number "
+                    + "such as 0.7, got " + temperature);
+        }
+        if (topK < 0) {
+            throw new CommandLine.ParameterException(cli, "--top-k must be 0 (off) or positive, got " + topK);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new CommandLine.ParameterException(cli, "--top-p must be in (0, 1], 1 turns it off; got " + topP);
+        }
+        if (!(minP >= 0 && minP <= 1)) {
+            throw new CommandLine.ParameterException(cli, "--min-p must be in [0, 1], 0 turns it off; got " + minP);
+        }
+        if (!(repetitionPenalty > 0) || Float.isInfinite(repetitionPenalty)) {
+            throw new CommandLine.ParameterException(cli, "--repetition-penalty must be a positive number, "
+                    + "1 turns it off; got " + repetitionPenalty);
+        }
         SamplingOptions sampling;
         GenerationOptions options;
         try {

@@ -47,6 +47,7 @@ public final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();
+        CliFiles.checkOutputFile(cli, "--output", output);
         LlamaCheckpoint.Loaded loaded = CliModels.load(cli, model);
         LlamaForCausalLM llama = loaded.model();
         int[] ids = input.ids != null ? input.ids

@@ -67,12 +67,14 @@ public final class PretrainCommand implements Callable<Integer> {
         CommandLine cli = spec.commandLine();
         LlamaConfig modelConfig = CliModels.config(cli, config);
         CliChecks.batches(cli, tokens, seqLen, globalBatch, microBatch, learningRate);
+        data.checkRanges(cli);
         if (seqLen > modelConfig.maxPositionEmbeddings()) {
             throw new CommandLine.ParameterException(cli, "--seq-len " + seqLen + " exceeds the model's "
                     + "max_position_embeddings " + modelConfig.maxPositionEmbeddings());
         }
         CliChecks.freshOutput(cli, output.resolve("run"));
 
+        CliFiles.createOutputDirectory(cli, "--output", output);
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, null, output);
         TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
         LlamaForCausalLM model = LlamaForCausalLM.initialize(modelConfig, seed);

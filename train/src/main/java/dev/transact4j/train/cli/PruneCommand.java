@@ -24,16 +24,16 @@ import picocli.CommandLine.Option;
 /** {@code transact prune}: TransAct's multi-shot pruning with training, then fine-tuning. */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
-                + "(the modes of the original run_trainer.sh). Writes OUTPUT/shot-<i>/model, "
-                + "OUTPUT/finetune/model, OUTPUT/pruning-report.md and .json, and OUTPUT/loss-curves.png "
-                + "(loss-curves-ft.png for --mode ft).")
+                + "(--mode chooses the steps). Writes OUTPUT/shot-<i>/model, OUTPUT/finetune/model, "
+                + "OUTPUT/pruning-report.md, OUTPUT/pruning-report.json and OUTPUT/loss-curves.png "
+                + "(OUTPUT/loss-curves-ft.png for --mode ft).")
 public final class PruneCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "The dense model (a Hugging Face model directory). Required for --mode prune and all.")
+            description = "The dense model, a Hugging Face model directory. Required for --mode prune and all.")
     Path model;
 
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "Output folder.")
@@ -45,11 +45,11 @@ public final class PruneCommand implements Callable<Integer> {
     String mode;
 
     @Option(names = "--attn-width", paramLabel = "WIDTH",
-            description = "Target attention inner width, heads x head_dim, after the last shot (next_mha_dim).")
+            description = "Target attention inner width, heads x head_dim, after the last shot.")
     Integer attentionWidth;
 
     @Option(names = "--mlp-width", paramLabel = "WIDTH",
-            description = "Target MLP width (intermediate_size) after the last shot (next_mlp_dim).")
+            description = "Target MLP width (intermediate_size) after the last shot.")
     Integer mlpWidth;
 
     @Option(names = "--layers", paramLabel = "N", description = "Target layer count (the first N are kept). Default: all.")
@@ -60,7 +60,7 @@ public final class PruneCommand implements Callable<Integer> {
     Double sparsity;
 
     @Option(names = "--shots", paramLabel = "K", defaultValue = "3",
-            description = "Pruning shots (prune_shots). Default: ${DEFAULT-VALUE}.")
+            description = "Pruning shots, each followed by training. Default: ${DEFAULT-VALUE}.")
     int shots;
 
     @Option(names = "--calib-samples", paramLabel = "SEQUENCES", defaultValue = "64",
@@ -137,7 +137,7 @@ public final class PruneCommand implements Callable<Integer> {
             case "keep" -> RopeMode.KEEP;
             default -> throw new CommandLine.ParameterException(cli, "invalid --rope '" + rope + "'; use recompute or keep");
         };
-        CliChecks.batches(cli, Math.max(1, pruneTokens), seqLen, globalBatch, microBatch, learningRate);
+        checkRanges(cli, pipelineMode);
         PipelineOptions options;
         try {
             options = new PipelineOptions(attentionWidth, mlpWidth, layers, sparsity, shots, calibrationSamples,
@@ -176,6 +176,7 @@ public final class PruneCommand implements Callable<Integer> {
             checkTarget(cli, "--mlp-width", mlpWidth, dense.config().intermediateSize(), "intermediate_size");
             checkTarget(cli, "--layers", layers, dense.config().numHiddenLayers(), "num_hidden_layers");
         }
+        CliFiles.createOutputDirectory(cli, "--output", output);
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
         TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, dense.config().vocabSize());
         HfCheckpoint companions = DemoRunner.withTokenizer(dense, tokenizer.files());
@@ -204,6 +205,45 @@ public final class PruneCommand implements Callable<Integer> {
         }
         System.out.println("Model: " + result.modelDir().toAbsolutePath());
         return 0;
+    }
+
+    /** Rejects out-of-range option values before any file is written or data is read. */
+    private void checkRanges(CommandLine cli, TransActPipeline.Mode pipelineMode) {
+        CliChecks.batches(cli, Math.max(1, pruneTokens), seqLen, globalBatch, microBatch, learningRate);
+        data.checkRanges(cli);
+        boolean widths = attentionWidth != null || mlpWidth != null;
+        if (pipelineMode != TransActPipeline.Mode.FT && !widths && sparsity == null) {
+            throw new CommandLine.ParameterException(cli, "--mode " + mode + " prunes, so set --attn-width and "
+                    + "--mlp-width, or --sparsity");
+        }
+        if (widths && sparsity != null) {
+            throw new CommandLine.ParameterException(cli, "set either --attn-width and --mlp-width or --sparsity, "
+                    + "not both");
+        }
+        if (widths && (attentionWidth == null || mlpWidth == null)) {
+            throw new CommandLine.ParameterException(cli, "set both --attn-width and --mlp-width");
+        }
+        if (sparsity != null && !(sparsity > 0 && sparsity < 100)) {
+            throw new CommandLine.ParameterException(cli, "--sparsity " + sparsity
+                    + " must be a percentage of parameters to remove in (0, 100), such as 30");
+        }
+        requirePositive(cli, "--attn-width", attentionWidth);
+        requirePositive(cli, "--mlp-width", mlpWidth);
+        requirePositive(cli, "--layers", layers);
+        requirePositive(cli, "--shots", shots);
+        requirePositive(cli, "--calib-samples", calibrationSamples);
+        if (pruneTokens < 0) {
+            throw new CommandLine.ParameterException(cli, "--prune-tokens must be 0 or more, got " + pruneTokens);
+        }
+        if (fineTuneTokens < 0) {
+            throw new CommandLine.ParameterException(cli, "--ft-tokens must be 0 or more, got " + fineTuneTokens);
+        }
+    }
+
+    private static void requirePositive(CommandLine cli, String option, Integer value) {
+        if (value != null && value < 1) {
+            throw new CommandLine.ParameterException(cli, option + " must be at least 1, got " + value);
+        }
     }
 
     /** Rejects a target that is not positive or larger than the model's current size, before any data is read. */

@@ -42,6 +42,7 @@ public final class TransactCommand implements Runnable {
         cli.setErr(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         cli.setParameterExceptionHandler(TransactCommand::handleParameterError);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handleExecutionError(e, commandLine));
+        FileNameSafeHelp.install(cli);
         return cli;
     }
 

@@ -6,7 +6,8 @@ import dev.transact4j.transact.ScorerKind;
 
 /**
  * Settings of a prune-train-finetune run, with the meaning of the original TransAct
- * {@code run_trainer.sh} options.
+ * {@code run_trainer.sh} options. A run that only fine-tunes needs no pruning target, so the
+ * widths and the sparsity may all be null; {@link TransActPipeline} rejects that for the modes that prune.
  *
  * @param targetAttentionWidth the final attention inner width {@code heads * head_dim}
  *     ({@code next_mha_dim}), or null when {@code sparsityPercent} sets it
@@ -38,13 +39,22 @@ public record PipelineOptions(Integer targetAttentionWidth, Integer targetMlpWid
     /** @throws IllegalArgumentException naming the first invalid option and what to set instead */
     public PipelineOptions {
         boolean widths = targetAttentionWidth != null || targetMlpWidth != null;
-        if (widths == (sparsityPercent != null)) {
-            throw new IllegalArgumentException(widths
-                    ? "set either the target widths or a sparsity percentage, not both"
-                    : "set the target attention and MLP widths, or a sparsity percentage");
+        if (widths && sparsityPercent != null) {
+            throw new IllegalArgumentException("set either the target widths or a sparsity percentage, not both");
         }
         if (widths && (targetAttentionWidth == null || targetMlpWidth == null)) {
             throw new IllegalArgumentException("set both the target attention width and the target MLP width");
+        }
+        if (widths) {
+            requirePositive("target attention width", targetAttentionWidth);
+            requirePositive("target MLP width", targetMlpWidth);
+        }
+        if (targetLayers != null) {
+            requirePositive("target layers", targetLayers);
+        }
+        if (sparsityPercent != null && !(sparsityPercent > 0 && sparsityPercent < 100)) {
+            throw new IllegalArgumentException("sparsity " + sparsityPercent
+                    + "% must be a percentage of parameters to remove in (0, 100), such as 30");
         }
         requirePositive("shots", shots);
         requirePositive("calibration samples", calibrationSamples);
@@ -65,6 +75,11 @@ public record PipelineOptions(Integer targetAttentionWidth, Integer targetMlpWid
         if (evalBatches < 0) {
             throw new IllegalArgumentException("eval batches must be 0 or more, got " + evalBatches);
         }
+    }
+
+    /** Returns true when the widths or the sparsity are set, which the modes that prune need. */
+    public boolean hasPruningTarget() {
+        return targetAttentionWidth != null || sparsityPercent != null;
     }
 
     private static void requirePositive(String name, long value) {

@@ -119,6 +119,10 @@ public final class TransActPipeline {
      * and may be null, and the last shot's model is read from this pipeline's output directory.
      */
     public Result run(Mode mode, LlamaForCausalLM dense) throws IOException {
+        if (mode != Mode.FT && !options.hasPruningTarget()) {
+            throw new IllegalArgumentException("mode " + mode + " prunes, so set the target attention and MLP widths, "
+                    + "or a sparsity percentage");
+        }
         Files.createDirectories(outputDir);
         List<Shot> shots = List.of();
         PruningReport report = null;

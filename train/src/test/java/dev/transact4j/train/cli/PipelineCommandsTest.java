@@ -78,7 +78,7 @@ class PipelineCommandsTest {
         // prune: mode, targets, sources
         assertUsageError("invalid --mode 'bogus'", "prune", "--model", model, "--output", out, "--mode", "bogus",
                 "--sparsity", "10");
-        assertUsageError("set the target attention and MLP widths, or a sparsity", "prune", "--model", model,
+        assertUsageError("--mode all prunes, so set --attn-width and --mlp-width, or --sparsity", "prune", "--model", model,
                 "--output", out);
         assertUsageError("not both", "prune", "--model", model, "--output", out, "--sparsity", "10",
                 "--attn-width", "16", "--mlp-width", "16");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
@@ -146,12 +147,49 @@ class TransActPipelineTest {
     void fineTuneModeReadsLastShot(@TempDir Path out) throws IOException {
         PipelineOptions options = options(2, 0, 8 * SEQ_LEN * 4);
         new TransActPipeline(options, data, out, companions, new LossCurve()).run(TransActPipeline.Mode.PRUNE, dense);
-        TransActPipeline.Result result = new TransActPipeline(options, data, out, companions, new LossCurve())
+        // fine-tuning alone needs no pruning target
+        PipelineOptions fineTuneOnly = new PipelineOptions(null, null, null, null, 2, 8, ScorerKind.ACTS, SEQ_LEN, 0,
+                8 * SEQ_LEN * 4, 8, 8, 2e-3, AttentionPruning.HEADS, RopeMode.RECOMPUTE, 3, 0);
+        TransActPipeline.Result result = new TransActPipeline(fineTuneOnly, data, out, companions, new LossCurve())
                 .run(TransActPipeline.Mode.FT, null);
         assertNotNull(result.fineTune());
         assertEquals(4, result.fineTune().steps());
         assertEquals(2 * HEAD_DIM, result.model().config().attentionWidth());
         assertTrue(Files.isDirectory(out.resolve("finetune").resolve("model")));
+    }
+
+    @Test
+    void pruningModesNeedTarget(@TempDir Path parent) {
+        Path out = parent.resolve("out");
+        PipelineOptions noTarget = new PipelineOptions(null, null, null, null, 2, 8, ScorerKind.ACTS, SEQ_LEN, 0, 0,
+                8, 8, 2e-3, AttentionPruning.HEADS, RopeMode.RECOMPUTE, 3, 0);
+        for (TransActPipeline.Mode mode : new TransActPipeline.Mode[] {TransActPipeline.Mode.PRUNE,
+                TransActPipeline.Mode.ALL}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new TransActPipeline(noTarget, data, out, companions, new LossCurve()).run(mode, dense));
+            assertTrue(e.getMessage().contains("set the target attention and MLP widths, or a sparsity percentage"),
+                    e.getMessage());
+        }
+        assertTrue(Files.notExists(out), "nothing is written before the check");
+    }
+
+    @Test
+    void optionsRejectOutOfRangeTargets() {
+        for (double sparsity : new double[] {0, 100, 150, -5, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new PipelineOptions(null, null, null, sparsity, 2, 8, ScorerKind.ACTS, SEQ_LEN, 0, 0, 8, 8,
+                            2e-3, AttentionPruning.HEADS, RopeMode.RECOMPUTE, 3, 0));
+            assertTrue(e.getMessage().contains("in (0, 100)"), e.getMessage());
+        }
+        IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
+                () -> new PipelineOptions(0, 48, null, null, 2, 8, ScorerKind.ACTS, SEQ_LEN, 0, 0, 8, 8, 2e-3,
+                        AttentionPruning.HEADS, RopeMode.RECOMPUTE, 3, 0));
+        assertTrue(width.getMessage().contains("target attention width must be at least 1, got 0"),
+                width.getMessage());
+        IllegalArgumentException layers = assertThrows(IllegalArgumentException.class,
+                () -> new PipelineOptions(null, null, 0, 30.0, 2, 8, ScorerKind.ACTS, SEQ_LEN, 0, 0, 8, 8, 2e-3,
+                        AttentionPruning.HEADS, RopeMode.RECOMPUTE, 3, 0));
+        assertTrue(layers.getMessage().contains("target layers must be at least 1, got 0"), layers.getMessage());
     }
 
     @Test
