@@ -40,9 +40,10 @@ final class Gemv {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
             float[] lanes = new float[LANES];
+            float[] sums = new float[4];
             int r = r0;
             for (; r + 4 <= r1; r += 4) {
-                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY, lanes);
+                dot4(k, alpha, w, wOffset + r * ldw, ldw, x, xOffset, beta, y, yOffset + r * incY, incY, lanes, sums);
             }
             for (; r < r1; r++) {
                 float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
@@ -51,65 +52,14 @@ final class Gemv {
         });
     }
 
-    /**
-     * Four dot products sharing each load of x. Per row: accumulator 0 takes even vector
-     * steps, accumulator 1 odd ones, a last odd vector goes to accumulator 0, then the lanes are
-     * added in order and the scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
-     */
+    /** Computes four rows of W against x with {@link #fourDots}, then scales and stores them. */
     private static void dot4(int k, float alpha, float[] w, int w0, int ldw, float[] x, int xo,
-                             float beta, float[] y, int yo, int incY, float[] lanes) {
-        int w1 = w0 + ldw;
-        int w2 = w1 + ldw;
-        int w3 = w2 + ldw;
-        FloatVector s00 = FloatVector.zero(SPECIES);
-        FloatVector s01 = s00;
-        FloatVector s10 = s00;
-        FloatVector s11 = s00;
-        FloatVector s20 = s00;
-        FloatVector s21 = s00;
-        FloatVector s30 = s00;
-        FloatVector s31 = s00;
-        int bound2 = k - k % (2 * LANES);
-        int p = 0;
-        for (; p < bound2; p += 2 * LANES) {
-            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + p);
-            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + p + LANES);
-            s00 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(x0, s00);
-            s01 = FloatVector.fromArray(SPECIES, w, w0 + p + LANES).fma(x1, s01);
-            s10 = FloatVector.fromArray(SPECIES, w, w1 + p).fma(x0, s10);
-            s11 = FloatVector.fromArray(SPECIES, w, w1 + p + LANES).fma(x1, s11);
-            s20 = FloatVector.fromArray(SPECIES, w, w2 + p).fma(x0, s20);
-            s21 = FloatVector.fromArray(SPECIES, w, w2 + p + LANES).fma(x1, s21);
-            s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
-            s31 = FloatVector.fromArray(SPECIES, w, w3 + p + LANES).fma(x1, s31);
-        }
-        if (p + LANES <= k) {
-            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo + p);
-            s00 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(x0, s00);
-            s10 = FloatVector.fromArray(SPECIES, w, w1 + p).fma(x0, s10);
-            s20 = FloatVector.fromArray(SPECIES, w, w2 + p).fma(x0, s20);
-            s30 = FloatVector.fromArray(SPECIES, w, w3 + p).fma(x0, s30);
-            p += LANES;
-        }
-        s00.add(s01).intoArray(lanes, 0);
-        float sum0 = addLanes(lanes);
-        s10.add(s11).intoArray(lanes, 0);
-        float sum1 = addLanes(lanes);
-        s20.add(s21).intoArray(lanes, 0);
-        float sum2 = addLanes(lanes);
-        s30.add(s31).intoArray(lanes, 0);
-        float sum3 = addLanes(lanes);
-        for (; p < k; p++) {
-            float xv = x[xo + p];
-            sum0 = Math.fma(w[w0 + p], xv, sum0);
-            sum1 = Math.fma(w[w1 + p], xv, sum1);
-            sum2 = Math.fma(w[w2 + p], xv, sum2);
-            sum3 = Math.fma(w[w3 + p], xv, sum3);
-        }
-        store(alpha, sum0, beta, y, yo);
-        store(alpha, sum1, beta, y, yo + incY);
-        store(alpha, sum2, beta, y, yo + 2 * incY);
-        store(alpha, sum3, beta, y, yo + 3 * incY);
+                             float beta, float[] y, int yo, int incY, float[] lanes, float[] sums) {
+        fourDots(k, x, xo, w, w0, w0 + ldw, w0 + 2 * ldw, w0 + 3 * ldw, lanes, sums);
+        store(alpha, sums[0], beta, y, yo);
+        store(alpha, sums[1], beta, y, yo + incY);
+        store(alpha, sums[2], beta, y, yo + 2 * incY);
+        store(alpha, sums[3], beta, y, yo + 3 * incY);
     }
 
     /** Computes one dot product with exactly the arithmetic of one row of {@link #dot4}. */
@@ -142,6 +92,10 @@ final class Gemv {
      * {@code Y[i, j] = alpha * dot(W[j, :], X[i, :]) + beta * Y[i, j]} for i in [0, batch) and j
      * in [0, rows), with X {@code [batch, K]} and Y {@code [batch, rows]} row-major: a few
      * decode-step vectors against one W {@code [rows, K]}, which is read once for all of them.
+     *
+     * <p>NOTE: with K = 4096 the four rows of X (64 KiB) outgrow L1, and in a spot check on a
+     * shared machine this kernel read W at under half the speed of {@link #rows}; blocking K
+     * would keep X in L1.
      */
     static void rowsBatch(int batch, int rows, int k, float alpha, float[] w, int wOffset, int ldw,
                           float[] x, int xOffset, int ldx, float beta, float[] y, int yOffset, int ldy) {
@@ -155,7 +109,7 @@ final class Gemv {
             int x2 = xOffset + Math.min(2, batch - 1) * ldx;
             int x3 = xOffset + Math.min(3, batch - 1) * ldx;
             for (int r = r0; r < r1; r++) {
-                dotBatch(k, w, wOffset + r * ldw, x, x0, x1, x2, x3, lanes, sums);
+                fourDots(k, w, wOffset + r * ldw, x, x0, x1, x2, x3, lanes, sums);
                 for (int i = 0; i < batch; i++) {
                     store(alpha, sums[i], beta, y, yOffset + i * ldy + r);
                 }
@@ -164,13 +118,13 @@ final class Gemv {
     }
 
     /**
-     * Computes four dot products of one row of W with four rows of X, sharing each load of W.
-     *
-     * <p>NOTE: with K = 4096 the four rows of X (64 KiB) outgrow L1, and in a spot check on a
-     * shared machine this kernel read W at under half the speed of {@link #dot4}; blocking K
-     * would keep X in L1.
+     * Computes the four dot products of the vector at {@code shared[so..]} with the vectors at
+     * {@code other[o0..]} to {@code other[o3..]}, loading each step of the shared vector once, into
+     * {@code sums[0..3]}. Per product: accumulator 0 takes even vector steps, accumulator 1 odd
+     * ones, a last odd vector goes to accumulator 0, then the lanes are added in order and the
+     * scalar tail is added with fused multiply-adds; {@link #dot1} does the same.
      */
-    private static void dotBatch(int k, float[] w, int wo, float[] x, int x0, int x1, int x2, int x3,
+    private static void fourDots(int k, float[] shared, int so, float[] other, int o0, int o1, int o2, int o3,
                                  float[] lanes, float[] sums) {
         FloatVector s00 = FloatVector.zero(SPECIES);
         FloatVector s01 = s00;
@@ -183,23 +137,23 @@ final class Gemv {
         int bound2 = k - k % (2 * LANES);
         int p = 0;
         for (; p < bound2; p += 2 * LANES) {
-            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
-            FloatVector w1 = FloatVector.fromArray(SPECIES, w, wo + p + LANES);
-            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
-            s01 = FloatVector.fromArray(SPECIES, x, x0 + p + LANES).fma(w1, s01);
-            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
-            s11 = FloatVector.fromArray(SPECIES, x, x1 + p + LANES).fma(w1, s11);
-            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
-            s21 = FloatVector.fromArray(SPECIES, x, x2 + p + LANES).fma(w1, s21);
-            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
-            s31 = FloatVector.fromArray(SPECIES, x, x3 + p + LANES).fma(w1, s31);
+            FloatVector v0 = FloatVector.fromArray(SPECIES, shared, so + p);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, shared, so + p + LANES);
+            s00 = FloatVector.fromArray(SPECIES, other, o0 + p).fma(v0, s00);
+            s01 = FloatVector.fromArray(SPECIES, other, o0 + p + LANES).fma(v1, s01);
+            s10 = FloatVector.fromArray(SPECIES, other, o1 + p).fma(v0, s10);
+            s11 = FloatVector.fromArray(SPECIES, other, o1 + p + LANES).fma(v1, s11);
+            s20 = FloatVector.fromArray(SPECIES, other, o2 + p).fma(v0, s20);
+            s21 = FloatVector.fromArray(SPECIES, other, o2 + p + LANES).fma(v1, s21);
+            s30 = FloatVector.fromArray(SPECIES, other, o3 + p).fma(v0, s30);
+            s31 = FloatVector.fromArray(SPECIES, other, o3 + p + LANES).fma(v1, s31);
         }
         if (p + LANES <= k) {
-            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo + p);
-            s00 = FloatVector.fromArray(SPECIES, x, x0 + p).fma(w0, s00);
-            s10 = FloatVector.fromArray(SPECIES, x, x1 + p).fma(w0, s10);
-            s20 = FloatVector.fromArray(SPECIES, x, x2 + p).fma(w0, s20);
-            s30 = FloatVector.fromArray(SPECIES, x, x3 + p).fma(w0, s30);
+            FloatVector v0 = FloatVector.fromArray(SPECIES, shared, so + p);
+            s00 = FloatVector.fromArray(SPECIES, other, o0 + p).fma(v0, s00);
+            s10 = FloatVector.fromArray(SPECIES, other, o1 + p).fma(v0, s10);
+            s20 = FloatVector.fromArray(SPECIES, other, o2 + p).fma(v0, s20);
+            s30 = FloatVector.fromArray(SPECIES, other, o3 + p).fma(v0, s30);
             p += LANES;
         }
         s00.add(s01).intoArray(lanes, 0);
@@ -211,11 +165,11 @@ final class Gemv {
         s30.add(s31).intoArray(lanes, 0);
         float sum3 = addLanes(lanes);
         for (; p < k; p++) {
-            float wv = w[wo + p];
-            sum0 = Math.fma(x[x0 + p], wv, sum0);
-            sum1 = Math.fma(x[x1 + p], wv, sum1);
-            sum2 = Math.fma(x[x2 + p], wv, sum2);
-            sum3 = Math.fma(x[x3 + p], wv, sum3);
+            float sv = shared[so + p];
+            sum0 = Math.fma(other[o0 + p], sv, sum0);
+            sum1 = Math.fma(other[o1 + p], sv, sum1);
+            sum2 = Math.fma(other[o2 + p], sv, sum2);
+            sum3 = Math.fma(other[o3 + p], sv, sum3);
         }
         sums[0] = sum0;
         sums[1] = sum1;
