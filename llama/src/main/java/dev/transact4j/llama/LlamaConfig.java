@@ -339,7 +339,7 @@ public final class LlamaConfig {
     /**
      * Reads a config from {@code path}: a config.json file or a model directory that contains one.
      *
-     * @throws IllegalArgumentException when the file is missing, is not valid JSON or holds an
+     * @throws IllegalArgumentException when the file is missing, is not valid JSON or contains an
      *     invalid config; the message names the file and field
      * @throws UncheckedIOException when reading fails for another reason
      */

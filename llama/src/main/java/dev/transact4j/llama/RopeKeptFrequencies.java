@@ -243,7 +243,7 @@ public final class RopeKeptFrequencies {
         return originalHeadDim;
     }
 
-    /** Returns the JSON form, which tells at which granularity the kept pairs may differ. */
+    /** Returns the JSON form, which shows at which granularity the kept pairs may differ. */
     public Form form() {
         return form;
     }

@@ -68,7 +68,7 @@ class ModuleTest {
     }
 
     @Test
-    void tiedWeightListedOnceInParametersButTwiceInStateDict() {
+    void tiedWeightNamesInStateDict() {
         TinyModels.LanguageModel lm = new TinyModels.LanguageModel(7, 4, 5, 1);
         lm.lmHead.tieWeight(lm.model.embedTokens.weight());
         assertFalse(lm.namedParameters().containsKey("lm_head.weight"));

@@ -60,7 +60,13 @@ final class Elementwise {
                 case RELU:
                     return x > 0f ? x : (x == x ? 0f : x);
                 case SIGN:
-                    return x > 0f ? 1f : x < 0f ? -1f : x == x ? 0f : x;
+                    if (x > 0f) {
+                        return 1f;
+                    }
+                    if (x < 0f) {
+                        return -1f;
+                    }
+                    return x == x ? 0f : x; // zero, or NaN passed through
                 case STEP:
                     return x > 0f ? 1f : 0f;
                 default:

@@ -83,7 +83,7 @@ final class GemmKernel {
         long flopsPerTile = 2L * k * (splitRows ? (long) MR * n : (long) NR * m);
         int grain = (int) Math.min(tiles, Math.max(1, ceilDiv(MIN_CHUNK_FLOPS, flopsPerTile)));
 
-        // NOTE: the split is static, one chunk per thread, so when another process holds one of
+        // NOTE: the split is static, one chunk per thread, so when another process runs on one of
         // the cores the product waits for the slower thread; dynamic chunks would re-pack the
         // shared operand once per chunk.
         Parallel.forRange(0, tiles, grain, (t0, t1) -> {

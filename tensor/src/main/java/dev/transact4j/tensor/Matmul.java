@@ -160,8 +160,8 @@ final class Matmul {
             }
         };
         if ((long) m * n * k < SMALL_PRODUCT) {
-            // small matrices: whole products side by side, enough of them per task to pay for it;
-            // this calls sgemm from several pool threads at once, so sgemm must not share scratch space
+            // Small matrices: whole products side by side, enough of them per task to pay for it.
+            // This calls sgemm from several pool threads at once, so sgemm must not share scratch space.
             int grain = (int) Math.max(1, SMALL_PRODUCT / Math.max(1L, (long) m * n * k));
             Parallel.forRange(0, batches, grain, body);
         } else {

@@ -229,7 +229,12 @@ class GemmTest {
             for (int mask = 0; mask < 4; mask++) {
                 // alpha = 1 with beta = 0 or 1 writes full tiles straight from the registers.
                 float alpha = mask < 2 ? 1f : 1.5f;
-                float beta = mask == 0 ? 0f : mask == 1 ? 1f : 0.25f;
+                float beta = 0.25f;
+                if (mask == 0) {
+                    beta = 0f;
+                } else if (mask == 1) {
+                    beta = 1f;
+                }
                 cases.add(new Case(random, (mask & 1) != 0, (mask & 2) != 0, s[0], s[1], s[2], alpha, beta));
             }
         }

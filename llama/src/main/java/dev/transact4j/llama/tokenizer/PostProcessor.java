@@ -44,7 +44,7 @@ final class PostProcessor {
      * Moves each token's offsets past its leading and trailing whitespace (the byte-level space
      * char or Unicode White_Space in the token string), as Hugging Face's ByteLevel
      * post-processor does with {@code trim_offsets}. The first token keeps one leading space that
-     * {@code add_prefix_space} may have added. {@code offsets} holds (start, end) pairs of
+     * {@code add_prefix_space} may have added. {@code offsets} contains the (start, end) pairs of
      * {@code tokens}.
      */
     void trimOffsets(List<String> tokens, int from, int[] offsets) {
