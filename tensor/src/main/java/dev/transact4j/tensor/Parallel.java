@@ -1,14 +1,5 @@
 package dev.transact4j.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
-
 /**
  * The one thread pool that every kernel shares.
  *
@@ -25,10 +16,19 @@ public final class Parallel {
     /** System property that sets the number of threads at start-up. */
     public static final String THREADS_PROPERTY = "transact4j.threads";
 
+    /**
+     * System property that sets how long, in microseconds, an idle worker waits for the next loop
+     * before it parks, and a caller waits for its workers before it parks (default 500).
+     */
+    public static final String SPIN_PROPERTY = "transact4j.spinMicros";
+
+    private static final long SPIN_NANOS = 1000L * wholeNumber(SPIN_PROPERTY, 500, 0,
+            "a whole number of microseconds, 0 or more");
+
     private static final ThreadLocal<Boolean> SERIAL = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private static volatile int threads = initialThreads();
-    private static ExecutorService pool;
+    private static WorkerPool pool;
 
     private Parallel() {
     }
@@ -52,6 +52,10 @@ public final class Parallel {
     public static synchronized void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("Parallel.setThreads: thread count must be at least 1, got " + n);
+        }
+        if (WorkerPool.isWorker(Thread.currentThread())) {
+            throw new IllegalStateException("Parallel.setThreads: called from inside a parallel loop. "
+                    + "Set the thread count before starting the loop");
         }
         if (n != threads && pool != null) {
             pool.shutdown();
@@ -91,41 +95,9 @@ public final class Parallel {
             body.run(start, end);
             return;
         }
-        ExecutorService executor = executor();
-        List<Future<?>> pending = new ArrayList<>(chunks - 1);
-        for (int c = 1; c < chunks; c++) {
-            int lo = start + (int) ((long) n * c / chunks);
-            int hi = start + (int) ((long) n * (c + 1) / chunks);
-            pending.add(executor.submit(() -> runSerial(body, lo, hi)));
-        }
-        Throwable failure = null;
-        try {
-            runSerial(body, start, start + n / chunks);
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        for (Future<?> f : pending) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure instanceof RuntimeException) {
-            throw (RuntimeException) failure;
-        }
-        if (failure instanceof Error) {
-            throw (Error) failure;
-        }
-        if (failure != null) {
-            throw new IllegalStateException("Parallel.forRange: interrupted", failure);
+        if (!pool().tryRun(start, n, chunks, body)) {
+            // Another thread owns the workers: this loop runs on the calling thread alone.
+            runSerial(body, start, end);
         }
     }
 
@@ -138,7 +110,8 @@ public final class Parallel {
         return (int) Math.min(threads, byGrain);
     }
 
-    private static void runSerial(RangeBody body, int lo, int hi) {
+    /** Runs one chunk with the loops it starts kept on the calling thread. */
+    static void runSerial(RangeBody body, int lo, int hi) {
         boolean previous = SERIAL.get();
         SERIAL.set(Boolean.TRUE);
         try {
@@ -148,33 +121,37 @@ public final class Parallel {
         }
     }
 
-    private static synchronized ExecutorService executor() {
+    /** Keeps every parallel loop the calling thread starts from now on that thread. */
+    static void markSerial() {
+        SERIAL.set(Boolean.TRUE);
+    }
+
+    private static synchronized WorkerPool pool() {
         if (pool == null) {
-            AtomicInteger count = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, "transact4j-worker-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), factory);
+            pool = new WorkerPool(Math.max(1, threads - 1), SPIN_NANOS, "transact4j-worker-");
         }
         return pool;
     }
 
     private static int initialThreads() {
-        String value = System.getProperty(THREADS_PROPERTY);
+        return wholeNumber(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors(), 1,
+                "a whole number of threads, 1 or more");
+    }
+
+    private static int wholeNumber(String property, int fallback, int min, String expected) {
+        String value = System.getProperty(property);
         if (value == null || value.isBlank()) {
-            return Runtime.getRuntime().availableProcessors();
+            return fallback;
         }
         try {
             int n = Integer.parseInt(value.trim());
-            if (n >= 1) {
+            if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException ignored) {
             // falls through to the error below
         }
-        throw new IllegalArgumentException("Invalid system property " + THREADS_PROPERTY + "=" + value
-                + ": expected a whole number of threads, 1 or more");
+        throw new IllegalArgumentException("Invalid system property " + property + "=" + value
+                + ": expected " + expected);
     }
 }
