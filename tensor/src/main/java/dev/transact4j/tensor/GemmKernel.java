@@ -164,92 +164,215 @@ final class GemmKernel {
      */
     static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
                             boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(SPECIES);
-        FloatVector c01 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
-        FloatVector c40 = c00;
-        FloatVector c41 = c00;
-        FloatVector c50 = c00;
-        FloatVector c51 = c00;
-        FloatVector c60 = c00;
-        FloatVector c61 = c00;
-        FloatVector c70 = c00;
-        FloatVector c71 = c00;
-        int aEnd = ao + kc * MR;
-        for (; ao < aEnd; ao += MR, bo += NR) {
+        if (MR == 12) {
+            twelveRows(kc, pa, ao, pb, bo, out, oo, ldo, accumulate);
+        } else {
+            sixRows(kc, pa, ao, pb, bo, out, oo, ldo, accumulate);
+        }
+    }
+
+    /** {@link #microKernel} with 12 rows. */
+    private static void twelveRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
+                                 boolean accumulate) {
+        FloatVector ca0 = FloatVector.zero(SPECIES);
+        FloatVector ca1 = ca0;
+        FloatVector cb0 = ca0;
+        FloatVector cb1 = ca0;
+        FloatVector cc0 = ca0;
+        FloatVector cc1 = ca0;
+        FloatVector cd0 = ca0;
+        FloatVector cd1 = ca0;
+        FloatVector ce0 = ca0;
+        FloatVector ce1 = ca0;
+        FloatVector cf0 = ca0;
+        FloatVector cf1 = ca0;
+        FloatVector cg0 = ca0;
+        FloatVector cg1 = ca0;
+        FloatVector ch0 = ca0;
+        FloatVector ch1 = ca0;
+        FloatVector ci0 = ca0;
+        FloatVector ci1 = ca0;
+        FloatVector cj0 = ca0;
+        FloatVector cj1 = ca0;
+        FloatVector ck0 = ca0;
+        FloatVector ck1 = ca0;
+        FloatVector cl0 = ca0;
+        FloatVector cl1 = ca0;
+        int aEnd = ao + kc * 12;
+        for (; ao < aEnd; ao += 12, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
             FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
             FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
-            c00 = b0.fma(av, c00);
-            c01 = b1.fma(av, c01);
+            ca0 = b0.fma(av, ca0);
+            ca1 = b1.fma(av, ca1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 1]);
-            c10 = b0.fma(av, c10);
-            c11 = b1.fma(av, c11);
+            cb0 = b0.fma(av, cb0);
+            cb1 = b1.fma(av, cb1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 2]);
-            c20 = b0.fma(av, c20);
-            c21 = b1.fma(av, c21);
+            cc0 = b0.fma(av, cc0);
+            cc1 = b1.fma(av, cc1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 3]);
-            c30 = b0.fma(av, c30);
-            c31 = b1.fma(av, c31);
+            cd0 = b0.fma(av, cd0);
+            cd1 = b1.fma(av, cd1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 4]);
-            c40 = b0.fma(av, c40);
-            c41 = b1.fma(av, c41);
+            ce0 = b0.fma(av, ce0);
+            ce1 = b1.fma(av, ce1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 5]);
-            c50 = b0.fma(av, c50);
-            c51 = b1.fma(av, c51);
+            cf0 = b0.fma(av, cf0);
+            cf1 = b1.fma(av, cf1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 6]);
-            c60 = b0.fma(av, c60);
-            c61 = b1.fma(av, c61);
+            cg0 = b0.fma(av, cg0);
+            cg1 = b1.fma(av, cg1);
             av = FloatVector.broadcast(SPECIES, pa[ao + 7]);
-            c70 = b0.fma(av, c70);
-            c71 = b1.fma(av, c71);
+            ch0 = b0.fma(av, ch0);
+            ch1 = b1.fma(av, ch1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 8]);
+            ci0 = b0.fma(av, ci0);
+            ci1 = b1.fma(av, ci1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 9]);
+            cj0 = b0.fma(av, cj0);
+            cj1 = b1.fma(av, cj1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 10]);
+            ck0 = b0.fma(av, ck0);
+            ck1 = b1.fma(av, ck1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 11]);
+            cl0 = b0.fma(av, cl0);
+            cl1 = b1.fma(av, cl1);
         }
-        int o1 = oo + ldo;
-        int o2 = o1 + ldo;
-        int o3 = o2 + ldo;
-        int o4 = o3 + ldo;
-        int o5 = o4 + ldo;
-        int o6 = o5 + ldo;
-        int o7 = o6 + ldo;
+        int oa = oo;
+        int ob = oa + ldo;
+        int oc = ob + ldo;
+        int od = oc + ldo;
+        int oe = od + ldo;
+        int of = oe + ldo;
+        int og = of + ldo;
+        int oh = og + ldo;
+        int oi = oh + ldo;
+        int oj = oi + ldo;
+        int ok = oj + ldo;
+        int ol = ok + ldo;
         if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(SPECIES, out, oo));
-            c01 = c01.add(FloatVector.fromArray(SPECIES, out, oo + LANES));
-            c10 = c10.add(FloatVector.fromArray(SPECIES, out, o1));
-            c11 = c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES));
-            c20 = c20.add(FloatVector.fromArray(SPECIES, out, o2));
-            c21 = c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES));
-            c30 = c30.add(FloatVector.fromArray(SPECIES, out, o3));
-            c31 = c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES));
-            c40 = c40.add(FloatVector.fromArray(SPECIES, out, o4));
-            c41 = c41.add(FloatVector.fromArray(SPECIES, out, o4 + LANES));
-            c50 = c50.add(FloatVector.fromArray(SPECIES, out, o5));
-            c51 = c51.add(FloatVector.fromArray(SPECIES, out, o5 + LANES));
-            c60 = c60.add(FloatVector.fromArray(SPECIES, out, o6));
-            c61 = c61.add(FloatVector.fromArray(SPECIES, out, o6 + LANES));
-            c70 = c70.add(FloatVector.fromArray(SPECIES, out, o7));
-            c71 = c71.add(FloatVector.fromArray(SPECIES, out, o7 + LANES));
+            ca0 = ca0.add(FloatVector.fromArray(SPECIES, out, oa));
+            ca1 = ca1.add(FloatVector.fromArray(SPECIES, out, oa + LANES));
+            cb0 = cb0.add(FloatVector.fromArray(SPECIES, out, ob));
+            cb1 = cb1.add(FloatVector.fromArray(SPECIES, out, ob + LANES));
+            cc0 = cc0.add(FloatVector.fromArray(SPECIES, out, oc));
+            cc1 = cc1.add(FloatVector.fromArray(SPECIES, out, oc + LANES));
+            cd0 = cd0.add(FloatVector.fromArray(SPECIES, out, od));
+            cd1 = cd1.add(FloatVector.fromArray(SPECIES, out, od + LANES));
+            ce0 = ce0.add(FloatVector.fromArray(SPECIES, out, oe));
+            ce1 = ce1.add(FloatVector.fromArray(SPECIES, out, oe + LANES));
+            cf0 = cf0.add(FloatVector.fromArray(SPECIES, out, of));
+            cf1 = cf1.add(FloatVector.fromArray(SPECIES, out, of + LANES));
+            cg0 = cg0.add(FloatVector.fromArray(SPECIES, out, og));
+            cg1 = cg1.add(FloatVector.fromArray(SPECIES, out, og + LANES));
+            ch0 = ch0.add(FloatVector.fromArray(SPECIES, out, oh));
+            ch1 = ch1.add(FloatVector.fromArray(SPECIES, out, oh + LANES));
+            ci0 = ci0.add(FloatVector.fromArray(SPECIES, out, oi));
+            ci1 = ci1.add(FloatVector.fromArray(SPECIES, out, oi + LANES));
+            cj0 = cj0.add(FloatVector.fromArray(SPECIES, out, oj));
+            cj1 = cj1.add(FloatVector.fromArray(SPECIES, out, oj + LANES));
+            ck0 = ck0.add(FloatVector.fromArray(SPECIES, out, ok));
+            ck1 = ck1.add(FloatVector.fromArray(SPECIES, out, ok + LANES));
+            cl0 = cl0.add(FloatVector.fromArray(SPECIES, out, ol));
+            cl1 = cl1.add(FloatVector.fromArray(SPECIES, out, ol + LANES));
         }
-        c00.intoArray(out, oo);
-        c01.intoArray(out, oo + LANES);
-        c10.intoArray(out, o1);
-        c11.intoArray(out, o1 + LANES);
-        c20.intoArray(out, o2);
-        c21.intoArray(out, o2 + LANES);
-        c30.intoArray(out, o3);
-        c31.intoArray(out, o3 + LANES);
-        c40.intoArray(out, o4);
-        c41.intoArray(out, o4 + LANES);
-        c50.intoArray(out, o5);
-        c51.intoArray(out, o5 + LANES);
-        c60.intoArray(out, o6);
-        c61.intoArray(out, o6 + LANES);
-        c70.intoArray(out, o7);
-        c71.intoArray(out, o7 + LANES);
+        ca0.intoArray(out, oa);
+        ca1.intoArray(out, oa + LANES);
+        cb0.intoArray(out, ob);
+        cb1.intoArray(out, ob + LANES);
+        cc0.intoArray(out, oc);
+        cc1.intoArray(out, oc + LANES);
+        cd0.intoArray(out, od);
+        cd1.intoArray(out, od + LANES);
+        ce0.intoArray(out, oe);
+        ce1.intoArray(out, oe + LANES);
+        cf0.intoArray(out, of);
+        cf1.intoArray(out, of + LANES);
+        cg0.intoArray(out, og);
+        cg1.intoArray(out, og + LANES);
+        ch0.intoArray(out, oh);
+        ch1.intoArray(out, oh + LANES);
+        ci0.intoArray(out, oi);
+        ci1.intoArray(out, oi + LANES);
+        cj0.intoArray(out, oj);
+        cj1.intoArray(out, oj + LANES);
+        ck0.intoArray(out, ok);
+        ck1.intoArray(out, ok + LANES);
+        cl0.intoArray(out, ol);
+        cl1.intoArray(out, ol + LANES);
+    }
+
+    /** {@link #microKernel} with 6 rows. */
+    private static void sixRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
+                                 boolean accumulate) {
+        FloatVector ca0 = FloatVector.zero(SPECIES);
+        FloatVector ca1 = ca0;
+        FloatVector cb0 = ca0;
+        FloatVector cb1 = ca0;
+        FloatVector cc0 = ca0;
+        FloatVector cc1 = ca0;
+        FloatVector cd0 = ca0;
+        FloatVector cd1 = ca0;
+        FloatVector ce0 = ca0;
+        FloatVector ce1 = ca0;
+        FloatVector cf0 = ca0;
+        FloatVector cf1 = ca0;
+        int aEnd = ao + kc * 6;
+        for (; ao < aEnd; ao += 6, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
+            FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
+            ca0 = b0.fma(av, ca0);
+            ca1 = b1.fma(av, ca1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 1]);
+            cb0 = b0.fma(av, cb0);
+            cb1 = b1.fma(av, cb1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 2]);
+            cc0 = b0.fma(av, cc0);
+            cc1 = b1.fma(av, cc1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 3]);
+            cd0 = b0.fma(av, cd0);
+            cd1 = b1.fma(av, cd1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 4]);
+            ce0 = b0.fma(av, ce0);
+            ce1 = b1.fma(av, ce1);
+            av = FloatVector.broadcast(SPECIES, pa[ao + 5]);
+            cf0 = b0.fma(av, cf0);
+            cf1 = b1.fma(av, cf1);
+        }
+        int oa = oo;
+        int ob = oa + ldo;
+        int oc = ob + ldo;
+        int od = oc + ldo;
+        int oe = od + ldo;
+        int of = oe + ldo;
+        if (accumulate) {
+            ca0 = ca0.add(FloatVector.fromArray(SPECIES, out, oa));
+            ca1 = ca1.add(FloatVector.fromArray(SPECIES, out, oa + LANES));
+            cb0 = cb0.add(FloatVector.fromArray(SPECIES, out, ob));
+            cb1 = cb1.add(FloatVector.fromArray(SPECIES, out, ob + LANES));
+            cc0 = cc0.add(FloatVector.fromArray(SPECIES, out, oc));
+            cc1 = cc1.add(FloatVector.fromArray(SPECIES, out, oc + LANES));
+            cd0 = cd0.add(FloatVector.fromArray(SPECIES, out, od));
+            cd1 = cd1.add(FloatVector.fromArray(SPECIES, out, od + LANES));
+            ce0 = ce0.add(FloatVector.fromArray(SPECIES, out, oe));
+            ce1 = ce1.add(FloatVector.fromArray(SPECIES, out, oe + LANES));
+            cf0 = cf0.add(FloatVector.fromArray(SPECIES, out, of));
+            cf1 = cf1.add(FloatVector.fromArray(SPECIES, out, of + LANES));
+        }
+        ca0.intoArray(out, oa);
+        ca1.intoArray(out, oa + LANES);
+        cb0.intoArray(out, ob);
+        cb1.intoArray(out, ob + LANES);
+        cc0.intoArray(out, oc);
+        cc1.intoArray(out, oc + LANES);
+        cd0.intoArray(out, od);
+        cd1.intoArray(out, od + LANES);
+        ce0.intoArray(out, oe);
+        ce1.intoArray(out, oe + LANES);
+        cf0.intoArray(out, of);
+        cf1.intoArray(out, of + LANES);
     }
 
     /**
