@@ -37,38 +37,130 @@ final class Gemv {
     /**
      * {@code y[r * incY] = alpha * dot(W[r, :], x) + beta * y[r * incY]} for r in [0, rows).
      *
-     * <p>Each thread's rows are cut into four equal quarters, and {@link #fourDots} takes one row
-     * from each, so W is read as four long sequential streams. Four adjacent rows instead make
-     * four streams of one row each: with K = 512 (2 KiB rows) the hardware prefetchers never
-     * get going, and a model of such matrices streamed at 10-11 GB/s from L3 and memory against
-     * 18-19 GB/s in quarters (one thread, thread CPU time, 118 MB of weights).
+     * <p>Each thread's rows are cut into eight equal parts, and {@link #eightDots} takes one row
+     * from each, so W is read as eight long sequential streams. Adjacent rows instead make short
+     * streams of one row each: with K = 512 (2 KiB rows) the hardware prefetchers never get
+     * going. On the small Llama's decode weights (118 MB, one thread, thread CPU time) adjacent
+     * rows four at a time streamed at 10-11 GB/s, four parts at 18-20 GB/s, eight parts at 21-24.
      */
     static void rows(int rows, int k, float alpha, float[] w, int wOffset, int ldw,
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
             float[] lanes = new float[LANES];
-            float[] sums = new float[4];
-            int quarter = (r1 - r0) / 4;
-            for (int r = r0; r < r0 + quarter; r++) {
-                int rB = r + quarter;
-                int rC = rB + quarter;
-                int rD = rC + quarter;
-                fourDots(k, x, xOffset, w, wOffset + r * ldw, wOffset + rB * ldw, wOffset + rC * ldw,
-                        wOffset + rD * ldw, lanes, sums);
-                store(alpha, sums[0], beta, y, yOffset + r * incY);
-                store(alpha, sums[1], beta, y, yOffset + rB * incY);
-                store(alpha, sums[2], beta, y, yOffset + rC * incY);
-                store(alpha, sums[3], beta, y, yOffset + rD * incY);
+            float[] sums = new float[8];
+            int[] rowStart = new int[8];
+            int part = (r1 - r0) / 8;
+            for (int r = r0; r < r0 + part; r++) {
+                for (int i = 0; i < 8; i++) {
+                    rowStart[i] = wOffset + (r + i * part) * ldw;
+                }
+                eightDots(k, x, xOffset, w, rowStart, lanes, sums);
+                for (int i = 0; i < 8; i++) {
+                    store(alpha, sums[i], beta, y, yOffset + (r + i * part) * incY);
+                }
             }
-            for (int r = r0 + 4 * quarter; r < r1; r++) {
+            for (int r = r0 + 8 * part; r < r1; r++) {
                 float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
                 store(alpha, sum, beta, y, yOffset + r * incY);
             }
         });
     }
 
-    /** Computes one dot product with exactly the arithmetic of one row of {@link #fourDots}. */
+    /**
+     * Computes the dot products of x at {@code x[xo..]} with the eight rows of W starting at
+     * {@code w[rowStart[0]..]} to {@code w[rowStart[7]..]} into {@code sums[0..7]}, loading each
+     * step of x once. Each product has exactly the arithmetic of {@link #dot1}.
+     */
+    private static void eightDots(int k, float[] x, int xo, float[] w, int[] rowStart, float[] lanes, float[] sums) {
+        int o0 = rowStart[0];
+        int o1 = rowStart[1];
+        int o2 = rowStart[2];
+        int o3 = rowStart[3];
+        int o4 = rowStart[4];
+        int o5 = rowStart[5];
+        int o6 = rowStart[6];
+        int o7 = rowStart[7];
+        FloatVector s00 = FloatVector.zero(SPECIES);
+        FloatVector s01 = s00;
+        FloatVector s10 = s00;
+        FloatVector s11 = s00;
+        FloatVector s20 = s00;
+        FloatVector s21 = s00;
+        FloatVector s30 = s00;
+        FloatVector s31 = s00;
+        FloatVector s40 = s00;
+        FloatVector s41 = s00;
+        FloatVector s50 = s00;
+        FloatVector s51 = s00;
+        FloatVector s60 = s00;
+        FloatVector s61 = s00;
+        FloatVector s70 = s00;
+        FloatVector s71 = s00;
+        int bound2 = k - k % (2 * LANES);
+        int p = 0;
+        for (; p < bound2; p += 2 * LANES) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, x, xo + p);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, x, xo + p + LANES);
+            s00 = FloatVector.fromArray(SPECIES, w, o0 + p).fma(v0, s00);
+            s01 = FloatVector.fromArray(SPECIES, w, o0 + p + LANES).fma(v1, s01);
+            s10 = FloatVector.fromArray(SPECIES, w, o1 + p).fma(v0, s10);
+            s11 = FloatVector.fromArray(SPECIES, w, o1 + p + LANES).fma(v1, s11);
+            s20 = FloatVector.fromArray(SPECIES, w, o2 + p).fma(v0, s20);
+            s21 = FloatVector.fromArray(SPECIES, w, o2 + p + LANES).fma(v1, s21);
+            s30 = FloatVector.fromArray(SPECIES, w, o3 + p).fma(v0, s30);
+            s31 = FloatVector.fromArray(SPECIES, w, o3 + p + LANES).fma(v1, s31);
+            s40 = FloatVector.fromArray(SPECIES, w, o4 + p).fma(v0, s40);
+            s41 = FloatVector.fromArray(SPECIES, w, o4 + p + LANES).fma(v1, s41);
+            s50 = FloatVector.fromArray(SPECIES, w, o5 + p).fma(v0, s50);
+            s51 = FloatVector.fromArray(SPECIES, w, o5 + p + LANES).fma(v1, s51);
+            s60 = FloatVector.fromArray(SPECIES, w, o6 + p).fma(v0, s60);
+            s61 = FloatVector.fromArray(SPECIES, w, o6 + p + LANES).fma(v1, s61);
+            s70 = FloatVector.fromArray(SPECIES, w, o7 + p).fma(v0, s70);
+            s71 = FloatVector.fromArray(SPECIES, w, o7 + p + LANES).fma(v1, s71);
+        }
+        if (p + LANES <= k) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, x, xo + p);
+            s00 = FloatVector.fromArray(SPECIES, w, o0 + p).fma(v0, s00);
+            s10 = FloatVector.fromArray(SPECIES, w, o1 + p).fma(v0, s10);
+            s20 = FloatVector.fromArray(SPECIES, w, o2 + p).fma(v0, s20);
+            s30 = FloatVector.fromArray(SPECIES, w, o3 + p).fma(v0, s30);
+            s40 = FloatVector.fromArray(SPECIES, w, o4 + p).fma(v0, s40);
+            s50 = FloatVector.fromArray(SPECIES, w, o5 + p).fma(v0, s50);
+            s60 = FloatVector.fromArray(SPECIES, w, o6 + p).fma(v0, s60);
+            s70 = FloatVector.fromArray(SPECIES, w, o7 + p).fma(v0, s70);
+            p += LANES;
+        }
+        s00.add(s01).intoArray(lanes, 0);
+        sums[0] = addLanes(lanes);
+        s10.add(s11).intoArray(lanes, 0);
+        sums[1] = addLanes(lanes);
+        s20.add(s21).intoArray(lanes, 0);
+        sums[2] = addLanes(lanes);
+        s30.add(s31).intoArray(lanes, 0);
+        sums[3] = addLanes(lanes);
+        s40.add(s41).intoArray(lanes, 0);
+        sums[4] = addLanes(lanes);
+        s50.add(s51).intoArray(lanes, 0);
+        sums[5] = addLanes(lanes);
+        s60.add(s61).intoArray(lanes, 0);
+        sums[6] = addLanes(lanes);
+        s70.add(s71).intoArray(lanes, 0);
+        sums[7] = addLanes(lanes);
+        for (; p < k; p++) {
+            float xp = x[xo + p];
+            sums[0] = Math.fma(w[o0 + p], xp, sums[0]);
+            sums[1] = Math.fma(w[o1 + p], xp, sums[1]);
+            sums[2] = Math.fma(w[o2 + p], xp, sums[2]);
+            sums[3] = Math.fma(w[o3 + p], xp, sums[3]);
+            sums[4] = Math.fma(w[o4 + p], xp, sums[4]);
+            sums[5] = Math.fma(w[o5 + p], xp, sums[5]);
+            sums[6] = Math.fma(w[o6 + p], xp, sums[6]);
+            sums[7] = Math.fma(w[o7 + p], xp, sums[7]);
+        }
+    }
+
+    /** Computes one dot product with exactly the arithmetic of one row of {@link #fourDots} and {@link #eightDots}. */
     private static float dot1(int k, float[] w, int w0, float[] x, int xo, float[] lanes) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         FloatVector s1 = s0;
