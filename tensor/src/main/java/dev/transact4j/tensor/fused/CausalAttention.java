@@ -3,6 +3,7 @@ package dev.transact4j.tensor.fused;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -110,9 +111,9 @@ public final class CausalAttention {
                     + " do not fit a capacity of " + capacity + " (heads " + heads + ", HS " + hs + ")");
         }
         Simd.checkRange(op, "keys", keys, keysOffset, (long) heads * steps * hs,
-                "[H=" + heads + ", steps=" + steps + ", HS=" + hs + "]");
+                () -> "[H=" + heads + ", steps=" + steps + ", HS=" + hs + "]");
         Simd.checkRange(op, "cache", cache, cacheOffset, (long) heads * hs * capacity,
-                "[H=" + heads + ", HS=" + hs + ", capacity=" + capacity + "]");
+                () -> "[H=" + heads + ", HS=" + hs + ", capacity=" + capacity + "]");
 
         // one row of the cache (a key dimension d) at a time, so the writes are contiguous
         for (int h = 0; h < heads; h++) {
@@ -154,7 +155,7 @@ public final class CausalAttention {
                         int b, int nh, int nkv, int tq, int tk, int capacity, boolean keysTransposed, int hs,
                         float scale, boolean simd) {
         String op = "CausalAttention.forward";
-        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+        Supplier<String> qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
                 b, nh, nkv, tq, tk, capacity, keysTransposed, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
@@ -222,7 +223,7 @@ public final class CausalAttention {
                          float[] dk, int dkOffset, float[] dv, int dvOffset,
                          int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
         String op = "CausalAttention.backward";
-        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+        Supplier<String> qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
                 b, nh, nkv, tq, tk, tk, false, hs, scale);
         long qSize = (long) b * nh * tq * hs;
         long kvSize = (long) b * nkv * tk * hs;
@@ -311,29 +312,33 @@ public final class CausalAttention {
         });
     }
 
-    private static String check(String op, float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
-                                float[] mask, int maskOffset, float[] lse, int lseOffset,
-                                int b, int nh, int nkv, int tq, int tk, int capacity, boolean keysTransposed, int hs,
-                                float scale) {
-        String qShape = "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
-        String kvShape = capacity == tk && !keysTransposed
+    /**
+     * Checks the arguments common to forward and backward and returns the text of q's shape for
+     * further messages. The shape texts are built only for a failure, so a decode step formats none.
+     */
+    private static Supplier<String> check(String op, float[] q, int qOffset, float[] k, int kOffset,
+                                          float[] v, int vOffset, float[] mask, int maskOffset,
+                                          float[] lse, int lseOffset, int b, int nh, int nkv, int tq, int tk,
+                                          int capacity, boolean keysTransposed, int hs, float scale) {
+        Supplier<String> qShape = () -> "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
+        Supplier<String> kvShape = () -> capacity == tk && !keysTransposed
                 ? "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]"
                 : "[B=" + b + ", NKV=" + nkv + ", capacity=" + capacity + ", HS=" + hs + "] holding Tk=" + tk;
-        String kShape = keysTransposed
+        Supplier<String> kShape = () -> keysTransposed
                 ? "[B=" + b + ", NKV=" + nkv + ", HS=" + hs + ", capacity=" + capacity + "] holding Tk=" + tk
-                : kvShape;
-        Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
+                : kvShape.get();
+        Simd.checkPositive(op, () -> "q " + qShape.get() + ", k/v " + kvShape.get(), b, nh, nkv, tq, tk, hs);
         if (nh % nkv != 0) {
-            throw new IllegalArgumentException(op + ": query heads NH=" + nh
-                    + " must be a multiple of key/value heads NKV=" + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
+            throw new IllegalArgumentException(op + ": query heads NH=" + nh + " must be a multiple of key/value heads"
+                    + " NKV=" + nkv + " (q " + qShape.get() + ", k/v " + kvShape.get() + ")");
         }
         if (tq > tk) {
-            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape
-                    + ", k/v " + kvShape + "); the queries must be the last Tq of the Tk key steps");
+            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape.get()
+                    + ", k/v " + kvShape.get() + "); the queries must be the last Tq of the Tk key steps");
         }
         if (capacity < tk) {
             throw new IllegalArgumentException(op + ": KV cache capacity " + capacity + " is below the " + tk
-                    + " key steps requested (k/v " + kvShape + ")");
+                    + " key steps requested (k/v " + kvShape.get() + ")");
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
@@ -341,10 +346,10 @@ public final class CausalAttention {
         Simd.checkRange(op, "q", q, qOffset, Simd.size(op, (long) b * nh * tq * hs), qShape);
         Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * capacity * hs), kShape);
         Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * capacity * hs, kvShape);
-        Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
+        Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, () -> "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
         if (mask != null) {
             Simd.checkRange(op, "mask", mask, maskOffset, Simd.size(op, (long) b * tq * tk),
-                    "[B=" + b + ", Tq=" + tq + ", Tk=" + tk + "]");
+                    () -> "[B=" + b + ", Tq=" + tq + ", Tk=" + tk + "]");
         }
         return qShape;
     }
