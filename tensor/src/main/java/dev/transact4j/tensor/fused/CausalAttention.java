@@ -37,7 +37,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class CausalAttention {
 
-    /** Query rows per forward work unit; every unit transposes the keys it reads once. */
+    /**
+     * Query rows per forward work unit. Every unit of {@link #forward} transposes the keys it reads
+     * once, and {@link #forwardKvCache} reads them in place.
+     */
     static final int QUERY_BLOCK = 32;
 
     /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
