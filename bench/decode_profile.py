@@ -23,9 +23,10 @@ import sys
 PARTS = [
     ("GEMM: packing the weight matrix", ("GemmKernel.packB",)),
     ("projections: other GEMM and gemv work", ("tensor.Gemv.", "tensor.Gemm.", "tensor.GemmKernel.")),
+    # before attention, because the append writes keys through CausalAttention.storeKeysTransposed
+    ("KV cache append", ("KvCache.append",)),
     ("attention: key transpose", ("CausalAttention.transpose",)),
     ("attention: scores, softmax, weighted sum", ("CausalAttention.",)),
-    ("KV cache append", ("KvCache.append",)),
     ("RMSNorm", ("fused.RmsNorm.",)),
     ("rotary", ("Rotary", "Rope")),
     ("SwiGLU", ("SwiGlu", "swiglu")),

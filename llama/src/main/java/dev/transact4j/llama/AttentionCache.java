@@ -4,11 +4,13 @@ package dev.transact4j.llama;
  * Storage for the keys and values of past positions that {@link LlamaForCausalLM} appends to and
  * attends over during inference.
  *
- * <p>Layout per layer: keys and values {@code [B, NKV, capacity, HS]} ({@code B} sequences,
- * {@code NKV} key/value heads, {@code HS} head_dim), the layout
- * {@link dev.transact4j.tensor.fused.CausalAttention#forwardKvCache} reads. Keys are stored after
- * the rotary embedding. A forward pass appends the same number of positions to every layer, in
- * layer order.
+ * <p>Layout per layer: keys {@code [B, NKV, HS, capacity]}, transposed so that each head's keys
+ * are one row per dimension, and values {@code [B, NKV, capacity, HS]} ({@code B} sequences,
+ * {@code NKV} key/value heads, {@code HS} head_dim). This is the layout
+ * {@link dev.transact4j.tensor.fused.CausalAttention#forwardKvCache} reads without copying, and
+ * {@link dev.transact4j.tensor.fused.CausalAttention#storeKeysTransposed} writes the keys. Keys are
+ * stored after the rotary embedding. A forward pass appends the same number of positions to every
+ * layer, in layer order.
  */
 public interface AttentionCache {
 
@@ -21,7 +23,7 @@ public interface AttentionCache {
     /** Returns the maximum number of positions per sequence. */
     int capacity();
 
-    /** Returns the key array of {@code layer}, {@code [B, NKV, capacity, HS]}. */
+    /** Returns the key array of {@code layer}, {@code [B, NKV, HS, capacity]}. */
     float[] keys(int layer);
 
     /** Returns the value array of {@code layer}, {@code [B, NKV, capacity, HS]}. */
@@ -29,7 +31,8 @@ public interface AttentionCache {
 
     /**
      * Copies {@code steps} new positions of {@code layer}, keys and values
-     * {@code [B, NKV, steps, HS]} from their offsets, behind the ones the layer stores.
+     * {@code [B, NKV, steps, HS]} from their offsets, behind the ones the layer stores. The keys
+     * are written transposed, one column per position and head.
      *
      * @return the number of positions the layer stores afterwards
      * @throws IllegalStateException when the layer has no room for them

@@ -50,9 +50,10 @@ public final class LlamaAttention extends Module {
      */
     Tensor attend(Tensor h, int b, int t, int layer, RotaryTables rotary, int positionOffset, AttentionCache cache) {
         // projections split into heads: [B, T, H * HS] -> [B, H, T, HS]
-        Tensor q = qProj.forward(h).view(b, t, heads, headDim).transpose(1, 2);
-        Tensor k = kProj.forward(h).view(b, t, kvHeads, headDim).transpose(1, 2);
-        Tensor v = vProj.forward(h).view(b, t, kvHeads, headDim).transpose(1, 2);
+        Tensor[] qkv = Linear.forwardAll(h, qProj, kProj, vProj);
+        Tensor q = qkv[0].view(b, t, heads, headDim).transpose(1, 2);
+        Tensor k = qkv[1].view(b, t, kvHeads, headDim).transpose(1, 2);
+        Tensor v = qkv[2].view(b, t, kvHeads, headDim).transpose(1, 2);
 
         // rotary embedding of queries and keys at their absolute positions
         q = rotary.apply(layer, q, positionOffset);

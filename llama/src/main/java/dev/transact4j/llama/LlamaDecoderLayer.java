@@ -1,5 +1,6 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.nn.Linear;
 import dev.transact4j.nn.Mlp;
 import dev.transact4j.nn.Module;
 import dev.transact4j.nn.RmsNorm;
@@ -53,7 +54,8 @@ public final class LlamaDecoderLayer extends Module {
 
         // mlp block: x + down_proj(silu(gate_proj(h)) * up_proj(h)) with h = post_attention_layernorm(x)
         Tensor h = postAttentionLayernorm.forward(x);
-        Tensor act = Functional.swiglu(mlp.gateProj().forward(h), mlp.upProj().forward(h));
+        Tensor[] gateUp = Linear.forwardAll(h, mlp.gateProj(), mlp.upProj());
+        Tensor act = Functional.swiglu(gateUp[0], gateUp[1]);
         if (observer != null) {
             Tensor dense = act.contiguous();
             observer.observe(layer, ActivationObserver.Site.MLP_ACTIVATION, dense.data(), dense.offset(), rows,

@@ -1,5 +1,6 @@
 package dev.transact4j.llama;
 
+import dev.transact4j.tensor.fused.CausalAttention;
 import java.util.Arrays;
 
 /**
@@ -104,11 +105,14 @@ public final class LlamaKvCache implements AttentionCache {
                     + " positions and cannot take " + steps + " more. Create a cache with a larger capacity.");
         }
 
-        // one contiguous run of steps * HS floats per (sequence, head)
+        // keys go into columns [start, start + steps) of every (sequence, head), and values into
+        // one contiguous run of steps * HS floats each
+        int heads = batch * kvHeads;
+        CausalAttention.storeKeysTransposed(newKeys, keysOffset, keys[layer], 0, heads, steps, start, capacity,
+                headDim);
         int run = steps * headDim;
-        for (int head = 0; head < batch * kvHeads; head++) {
+        for (int head = 0; head < heads; head++) {
             int to = (head * capacity + start) * headDim;
-            System.arraycopy(newKeys, keysOffset + head * run, keys[layer], to, run);
             System.arraycopy(newValues, valuesOffset + head * run, values[layer], to, run);
         }
         layerLength[layer] = start + steps;

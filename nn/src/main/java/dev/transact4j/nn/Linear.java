@@ -37,6 +37,22 @@ public final class Linear extends Module {
     }
 
     /**
+     * Returns {@code layers[i].forward(x)} for every i, the way {@link Functional#linears} computes
+     * them: for one row outside autograd, all in one parallel loop.
+     *
+     * @throws IllegalArgumentException when x does not fit a layer's input size
+     */
+    public static Tensor[] forwardAll(Tensor x, Linear... layers) {
+        Tensor[] weights = new Tensor[layers.length];
+        Tensor[] biases = new Tensor[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            weights[i] = layers[i].weight.value();
+            biases[i] = layers[i].bias == null ? null : layers[i].bias.value();
+        }
+        return Functional.linears(x, weights, biases);
+    }
+
+    /**
      * Makes this layer use {@code shared} as its weight, as a language-model head tied to the
      * input embedding does ({@code tie_word_embeddings}).
      *

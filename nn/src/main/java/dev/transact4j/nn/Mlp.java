@@ -22,7 +22,8 @@ public final class Mlp extends Module {
 
     /** Returns the block's output for x {@code [..., hidden]}, shaped like x. */
     public Tensor forward(Tensor x) {
-        return downProj.forward(Functional.swiglu(gateProj.forward(x), upProj.forward(x)));
+        Tensor[] gateUp = Linear.forwardAll(x, gateProj, upProj);
+        return downProj.forward(Functional.swiglu(gateUp[0], gateUp[1]));
     }
 
     public Linear gateProj() {

@@ -93,6 +93,75 @@ public final class Functional {
         }, bc == null ? new Tensor[] {xc, wc} : new Tensor[] {xc, wc, bc}, xc.detach(), wc.detach());
     }
 
+    /**
+     * Returns {@code linear(x, weights[i], biases[i])} for every i, such as the q, k and v
+     * projections of one input. For one row of x outside autograd (a decode step), the
+     * matrix-vector products of all weights run in one parallel loop, which starts and joins the
+     * pool's threads once instead of once per weight. Each result is bitwise the one
+     * {@link #linear} gives, and otherwise this simply calls it per weight.
+     *
+     * <p>Shapes: x {@code [..., in]}, weights[i] {@code [out_i, in]}, biases null or biases[i]
+     * {@code [out_i]} or null; result i is {@code [..., out_i]}.
+     *
+     * @throws IllegalArgumentException when the shapes do not fit or the arrays differ in length
+     */
+    public static Tensor[] linears(Tensor x, Tensor[] weights, Tensor[] biases) {
+        int count = weights.length;
+        if (biases != null && biases.length != count) {
+            throw new IllegalArgumentException("linears: " + count + " weights but " + biases.length
+                    + " biases; pass one bias (or null) per weight");
+        }
+        Tensor[] inputs = new Tensor[2 * count + 1];
+        inputs[0] = x;
+        for (int i = 0; i < count; i++) {
+            Tensor weight = weights[i];
+            Tensor bias = biases == null ? null : biases[i];
+            if (x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.shape[1]
+                    || (bias != null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0]))) {
+                throw new IllegalArgumentException("linears: expected x [..., in], weight [out, in] and bias [out] "
+                        + "or null, got x " + Shapes.str(x.shape) + ", weight " + i + " " + Shapes.str(weight.shape)
+                        + ", bias " + i + " " + (bias == null ? "null" : Shapes.str(bias.shape)));
+            }
+            inputs[1 + 2 * i] = weight;
+            inputs[2 + 2 * i] = bias;
+        }
+        int in = x.size(-1);
+        Tensor[] out = new Tensor[count];
+        if (!Gemm.SIMD || in == 0 || x.numel() != in || Autograd.recording(inputs)) {
+            for (int i = 0; i < count; i++) {
+                out[i] = linear(x, weights[i], biases == null ? null : biases[i]);
+            }
+            return out;
+        }
+
+        // one row: y_i = bias_i (or zeros), then y_i += W_i x for all i in one parallel loop
+        Tensor xc = x.contiguous();
+        float[][] w = new float[count][];
+        int[] wOffsets = new int[count];
+        int[] rows = new int[count];
+        float[] betas = new float[count];
+        float[][] y = new float[count][];
+        for (int i = 0; i < count; i++) {
+            Tensor wc = weights[i].contiguous();
+            int outFeatures = wc.shape[0];
+            int[] outShape = x.shape.clone();
+            outShape[outShape.length - 1] = outFeatures;
+            out[i] = Tensor.zeros(outShape);
+            Tensor bias = biases == null ? null : biases[i];
+            if (bias != null) {
+                Tensor bc = bias.contiguous();
+                System.arraycopy(bc.data, bc.offset, out[i].data, 0, outFeatures);
+                betas[i] = 1f;
+            }
+            w[i] = wc.data;
+            wOffsets[i] = wc.offset;
+            rows[i] = outFeatures;
+            y[i] = out[i].data;
+        }
+        Gemv.rowsShared(in, xc.data, xc.offset, w, wOffsets, rows, betas, y, new int[count]);
+        return out;
+    }
+
     // ---------------------------------------------------------------- normalisation and activation
 
     /**

@@ -127,24 +127,32 @@ public final class Gemm {
     /** Checks that a matrix stored {@code [rows, cols]} with leading dimension ld fits its array. */
     private static void checkMatrix(String name, String ldName, float[] array, int offset, int ld,
                                     int rows, int cols, boolean transposed, String transName) {
-        String stored = name + " stored [" + rows + ", " + cols + "]"
-                + (transName == null ? "" : " (" + transName + "=" + transposed + ")");
         if (ld < Math.max(1, cols)) {
             throw new IllegalArgumentException("Gemm.sgemm: " + ldName + "=" + ld + " is smaller than the row length of "
-                    + stored + "; pass " + ldName + " >= " + Math.max(1, cols));
+                    + stored(name, rows, cols, transposed, transName) + "; pass " + ldName + " >= " + Math.max(1, cols));
         }
         if (rows == 0 || cols == 0) {
             return;
         }
         if (array == null) {
-            throw new IllegalArgumentException("Gemm.sgemm: array of " + stored + " is null");
+            throw new IllegalArgumentException("Gemm.sgemm: array of " + stored(name, rows, cols, transposed, transName)
+                    + " is null");
         }
         long end = (long) offset + (long) (rows - 1) * ld + cols;
         if (offset < 0 || end > array.length) {
-            throw new IllegalArgumentException("Gemm.sgemm: " + stored + " with offset " + offset + " and " + ldName
-                    + "=" + ld + " needs elements [" + offset + ", " + end + ") but its array has length "
-                    + array.length);
+            throw new IllegalArgumentException("Gemm.sgemm: " + stored(name, rows, cols, transposed, transName)
+                    + " with offset " + offset + " and " + ldName + "=" + ld + " needs elements [" + offset + ", "
+                    + end + ") but its array has length " + array.length);
         }
+    }
+
+    /**
+     * Returns how a matrix is stored, for an error message. It is built only on failure, because
+     * formatting it on every call took about 0.7% of the tiny preset's decode CPU time.
+     */
+    private static String stored(String name, int rows, int cols, boolean transposed, String transName) {
+        return name + " stored [" + rows + ", " + cols + "]"
+                + (transName == null ? "" : " (" + transName + "=" + transposed + ")");
     }
 
     /** C = beta * C, writing zeros without reading C when beta is 0. */

@@ -14,6 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       (the decode step {@code y = W x} with W {@code [N, K]}).</li>
  *   <li>{@link #columns}: {@code y[j] = alpha * sum_p x[p] * W[p, j] + beta * y[j]}, W
  *       {@code [K, N]}, x of length K ({@code y = x^T W}).</li>
+ *   <li>{@link #rowsShared}: {@link #rows} for several matrices W_i {@code [N_i, K]} and one x,
+ *       in one parallel loop.</li>
  * </ul>
  * Each output element's arithmetic is the same whichever row group or thread chunk it falls in,
  * so results do not depend on the thread count.
@@ -50,21 +52,64 @@ final class Gemv {
             float[] lanes = new float[LANES];
             float[] sums = new float[8];
             int[] rowStart = new int[8];
-            int part = (r1 - r0) / 8;
-            for (int r = r0; r < r0 + part; r++) {
-                for (int i = 0; i < 8; i++) {
-                    rowStart[i] = wOffset + (r + i * part) * ldw;
+            rowRange(r0, r1, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
+        });
+    }
+
+    /**
+     * Computes {@code y_i = W_i x + beta_i * y_i} for several row-major matrices W_i
+     * {@code [rows_i, K]} (leading dimension K) that share x, with contiguous y_i, such as the
+     * q, k and v projections of one decode step. The rows of all matrices are split over the
+     * threads together, in one parallel loop, and every row gets exactly the arithmetic of
+     * {@link #rows}, so each y_i is bitwise the result of a separate call.
+     */
+    static void rowsShared(int k, float[] x, int xOffset, float[][] w, int[] wOffsets, int[] rows,
+                           float[] betas, float[][] y, int[] yOffsets) {
+        int count = w.length;
+        int[] firstRow = new int[count + 1];
+        for (int i = 0; i < count; i++) {
+            firstRow[i + 1] = firstRow[i] + rows[i];
+        }
+        int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
+        Parallel.forRange(0, firstRow[count], grain, (r0, r1) -> {
+            float[] lanes = new float[LANES];
+            float[] sums = new float[8];
+            int[] rowStart = new int[8];
+
+            // the part of each matrix that falls in [r0, r1) of the rows counted over all matrices
+            for (int i = 0; i < count; i++) {
+                int from = Math.max(r0, firstRow[i]) - firstRow[i];
+                int to = Math.min(r1, firstRow[i + 1]) - firstRow[i];
+                if (from < to) {
+                    rowRange(from, to, k, 1f, w[i], wOffsets[i], k, x, xOffset, betas[i], y[i], yOffsets[i], 1,
+                            lanes, sums, rowStart);
                 }
-                eightDots(k, x, xOffset, w, rowStart, lanes, sums);
-                for (int i = 0; i < 8; i++) {
-                    store(alpha, sums[i], beta, y, yOffset + (r + i * part) * incY);
-                }
-            }
-            for (int r = r0 + 8 * part; r < r1; r++) {
-                float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
-                store(alpha, sum, beta, y, yOffset + r * incY);
             }
         });
+    }
+
+    /**
+     * Computes rows {@code [r0, r1)} of {@link #rows}: one row from each eighth of the range at a
+     * time, then the leftover rows one at a time. A row's arithmetic does not depend on which of
+     * the two it takes.
+     */
+    private static void rowRange(int r0, int r1, int k, float alpha, float[] w, int wOffset, int ldw,
+                                 float[] x, int xOffset, float beta, float[] y, int yOffset, int incY,
+                                 float[] lanes, float[] sums, int[] rowStart) {
+        int part = (r1 - r0) / 8;
+        for (int r = r0; r < r0 + part; r++) {
+            for (int i = 0; i < 8; i++) {
+                rowStart[i] = wOffset + (r + i * part) * ldw;
+            }
+            eightDots(k, x, xOffset, w, rowStart, lanes, sums);
+            for (int i = 0; i < 8; i++) {
+                store(alpha, sums[i], beta, y, yOffset + (r + i * part) * incY);
+            }
+        }
+        for (int r = r0 + 8 * part; r < r1; r++) {
+            float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
+            store(alpha, sum, beta, y, yOffset + r * incY);
+        }
     }
 
     /**

@@ -109,6 +109,71 @@ class FunctionalTest {
                 () -> Functional.linear(Tensor.zeros(2, 3), Tensor.zeros(4, 3), Tensor.zeros(3)));
     }
 
+    @Test
+    void linearsMatchSeparateLinears() {
+        // with K = 257 the 575 output rows split into 2 or 3 chunks across the weights, and with
+        // K = 33 they stay on one thread
+        Rng rng = new Rng(22);
+        int originalThreads = Parallel.threads();
+        try (GradMode.Scope scope = GradMode.noGrad()) {
+            for (int in : new int[] {33, 257}) {
+                Tensor[] weights = {Tensor.randn(rng, 1, in), Tensor.randn(rng, 300, in), Tensor.randn(rng, 17, in),
+                        Tensor.randn(rng, 257, in)};
+                Tensor[] biases = {Tensor.randn(rng, 1), null, Tensor.randn(rng, 17), Tensor.randn(rng, 257)};
+                for (int[] xShape : new int[][] {{1, in}, {in}, {1, 1, in}, {3, in}}) {
+                    Tensor x = Tensor.randn(rng, xShape);
+                    for (int threads : new int[] {1, 2, 3}) {
+                        Parallel.setThreads(threads);
+                        for (Tensor[] b : new Tensor[][] {biases, null}) {
+                            Tensor[] fused = Functional.linears(x, weights, b);
+                            assertEquals(weights.length, fused.length, "one result per weight");
+                            for (int i = 0; i < weights.length; i++) {
+                                Tensor expected = Functional.linear(x, weights[i], b == null ? null : b[i]);
+                                String what = "weight " + i + " of K = " + in + ", x " + Shapes.str(xShape) + ", "
+                                        + threads + " threads" + (b == null ? ", no biases" : "");
+                                assertEquals(Shapes.str(expected.shape()), Shapes.str(fused[i].shape()), what);
+                                ArrayAssert.assertBitwiseEqual(what, expected.toArray(), fused[i].toArray());
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(originalThreads);
+        }
+    }
+
+    @Test
+    void linearsRecordAutograd() {
+        Rng rng = new Rng(23);
+        Tensor x = Tensor.randn(rng, 1, 17).requiresGrad(true);
+        Tensor w0 = Tensor.randn(rng, 5, 17).requiresGrad(true);
+        Tensor w1 = Tensor.randn(rng, 3, 17).requiresGrad(true);
+        Tensor[] y = Functional.linears(x, new Tensor[] {w0, w1}, null);
+        y[0].sum().add(y[1].sum()).backward();
+        float[] dx = x.grad().toArray();
+
+        Tensor x2 = x.detach().requiresGrad(true);
+        Functional.linear(x2, w0.detach(), null).sum().add(Functional.linear(x2, w1.detach(), null).sum()).backward();
+        ArrayAssert.assertBitwiseEqual("dx through both weights", x2.grad().toArray(), dx);
+        assertEquals(Shapes.str(new int[] {5, 17}), Shapes.str(w0.grad().shape()), "w0 gets a gradient");
+        assertEquals(Shapes.str(new int[] {3, 17}), Shapes.str(w1.grad().shape()), "w1 gets a gradient");
+    }
+
+    @Test
+    void linearsRejectShapes() {
+        Tensor x = Tensor.zeros(1, 3);
+        IllegalArgumentException weight = assertThrows(IllegalArgumentException.class,
+                () -> Functional.linears(x, new Tensor[] {Tensor.zeros(2, 3), Tensor.zeros(4, 5)}, null));
+        assertTrue(weight.getMessage().contains("weight 1 [4, 5]"), weight.getMessage());
+        IllegalArgumentException bias = assertThrows(IllegalArgumentException.class,
+                () -> Functional.linears(x, new Tensor[] {Tensor.zeros(2, 3)}, new Tensor[] {Tensor.zeros(3)}));
+        assertTrue(bias.getMessage().contains("bias 0 [3]"), bias.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> Functional.linears(x, new Tensor[] {Tensor.zeros(2, 3)}, new Tensor[0]));
+        assertTrue(count.getMessage().contains("1 weights but 0 biases"), count.getMessage());
+    }
+
     // ---------------------------------------------------------------- rmsNorm and swiglu
 
     @Test

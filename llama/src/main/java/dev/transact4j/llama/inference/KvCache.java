@@ -1,6 +1,7 @@
 package dev.transact4j.llama.inference;
 
 import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.tensor.fused.CausalAttention;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -9,11 +10,12 @@ import java.util.Locale;
  * whole sequence while computing projections for one new token only.
  *
  * <p>Dimensions: {@code L} layers, {@code NKV} key/value heads, {@code S} the capacity
- * ({@code maxSeq} positions), {@code HS} head size. Each layer owns one float32 array of keys and
- * one of values, each {@code [NKV, S, HS]}, allocated once at construction. The positions of one
- * head are contiguous: head {@code h} stores position {@code t} at {@code (h * S + t) * HS}. So
- * {@code CausalAttention.forward} can read the first {@code length} positions of head {@code h}
- * as its k and v of shape {@code [1, 1, length, HS]} from offset {@link #headOffset(int)}.
+ * ({@code maxSeq} positions), {@code HS} head size. Each layer owns one float32 array of keys,
+ * {@code [NKV, HS, S]}, and one of values, {@code [NKV, S, HS]}, allocated once at construction.
+ * Keys are stored transposed: head {@code h} stores dimension {@code d} of position {@code t} at
+ * {@code (h * HS + d) * S + t}, and its value at {@code (h * S + t) * HS + d}. So
+ * {@code CausalAttention.forwardKvCache} reads the first {@code length} positions of head
+ * {@code h} from offset {@link #headOffset(int)} of both arrays, without a copy.
  *
  * <p>A forward pass appends the same number of positions to every layer, in layer order. Each
  * layer keeps its own length, and {@link #length()} is the number of positions that every layer
@@ -101,11 +103,13 @@ public final class KvCache {
                     + "max_seq (at most max_position_embeddings).");
         }
 
-        // one contiguous run of tokens * HS floats per head
+        // keys go into columns [start, start + tokens) of every head, and values into one
+        // contiguous run of tokens * HS floats each
+        CausalAttention.storeKeysTransposed(newKeys, keysOffset, keys[layer], 0, kvHeads, tokens, start, maxSeq,
+                headDim);
         int run = tokens * headDim;
         for (int h = 0; h < kvHeads; h++) {
             int to = (h * maxSeq + start) * headDim;
-            System.arraycopy(newKeys, keysOffset + h * run, keys[layer], to, run);
             System.arraycopy(newValues, valuesOffset + h * run, values[layer], to, run);
         }
         layerLength[layer] = start + tokens;
@@ -137,7 +141,7 @@ public final class KvCache {
         Arrays.fill(layerLength, 0);
     }
 
-    /** Returns the key array of {@code layer}, {@code [NKV, S, HS]}; positions past its length are stale. */
+    /** Returns the key array of {@code layer}, {@code [NKV, HS, S]}; positions past its length are stale. */
     public float[] keys(int layer) {
         checkLayer(layer);
         return keys[layer];
@@ -149,7 +153,7 @@ public final class KvCache {
         return values[layer];
     }
 
-    /** Returns the offset of position 0 of key/value head {@code head} in a layer's arrays. */
+    /** Returns the offset of key/value head {@code head} in a layer's key and value arrays. */
     public int headOffset(int head) {
         if (head < 0 || head >= kvHeads) {
             throw new IllegalArgumentException("KvCache: head " + head + " is outside [0, " + kvHeads + ")");

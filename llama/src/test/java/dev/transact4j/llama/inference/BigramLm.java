@@ -116,7 +116,8 @@ final class BigramLm implements CausalLm, SequenceScorer {
 
     private static int lastCachedId(KvCache cache) {
         int layer = cache.layers() - 1;
-        return (int) cache.keys(layer)[cache.headOffset(0) + (cache.length(layer) - 1) * cache.headDim()];
+        // keys are stored transposed, so dimension 0 of every position is one contiguous row
+        return (int) cache.keys(layer)[cache.headOffset(0) + cache.length(layer) - 1];
     }
 
     @Override

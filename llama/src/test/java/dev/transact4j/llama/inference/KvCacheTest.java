@@ -61,11 +61,16 @@ class KvCacheTest {
         assertEquals(seq, cache.length());
         assertEquals(maxSeq - seq, cache.remaining());
 
+        // keys transposed to [NKV, HS, maxSeq], values [NKV, maxSeq, HS]
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < heads; h++) {
                 int offset = cache.headOffset(h);
-                assertArrayEquals(Arrays.copyOfRange(k[l], h * seq * hs, (h + 1) * seq * hs),
-                        Arrays.copyOfRange(cache.keys(l), offset, offset + seq * hs), "keys of layer " + l + " head " + h);
+                for (int t = 0; t < seq; t++) {
+                    for (int d = 0; d < hs; d++) {
+                        assertEquals(k[l][(h * seq + t) * hs + d], cache.keys(l)[offset + d * maxSeq + t],
+                                "key of layer " + l + " head " + h + " position " + t + " dimension " + d);
+                    }
+                }
                 assertArrayEquals(Arrays.copyOfRange(v[l], h * seq * hs, (h + 1) * seq * hs),
                         Arrays.copyOfRange(cache.values(l), offset, offset + seq * hs), "values of layer " + l + " head " + h);
             }
@@ -105,13 +110,9 @@ class KvCacheTest {
         int keys = cache.append(0, positions(k, nkv, seq, hs, seq - 1, seq), 0,
                 positions(v, nkv, seq, hs, seq - 1, seq), 0, 1);
         float[] lastQuery = positions(q, nh, seq, hs, seq - 1, seq);
-        int group = nh / nkv;
         float[] out = new float[nh * hs];
-        for (int g = 0; g < nkv; g++) {
-            CausalAttention.forward(lastQuery, g * group * hs, cache.keys(0), cache.headOffset(g), cache.values(0),
-                    cache.headOffset(g), null, 0, out, g * group * hs, new float[group], 0, 1, group, 1, 1, keys, hs,
-                    scale);
-        }
+        CausalAttention.forwardKvCache(lastQuery, 0, cache.keys(0), 0, cache.values(0), 0, null, 0, out, 0,
+                new float[nh], 0, 1, nh, nkv, 1, keys, cache.maxSeq(), hs, scale);
         assertArrayEquals(positions(full, nh, seq, hs, seq - 1, seq), out);
     }
 

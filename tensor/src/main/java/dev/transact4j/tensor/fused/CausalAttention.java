@@ -3,6 +3,7 @@ package dev.transact4j.tensor.fused;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The queries are the last {@code Tq} steps of the key range, so query {@code i} attends keys
  * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
  * {@code Tq < Tk} it is KV-cache prefill or decoding. {@link #forwardKvCache} reads keys and
- * values from a cache buffer with room for more steps than are filled. An optional additive mask
+ * values from a cache with room for more steps than are filled, whose keys are stored transposed
+ * ({@link #storeKeysTransposed}). An optional additive mask
  * {@code [B, Tq, Tk]} (shared by all heads, entries finite or {@code -Infinity}, such as a
  * key-padding mask) is added to the scaled scores. A row whose every key is masked gets zeros in
  * out, {@code -Infinity} in lse and zero gradients, where a plain softmax would give NaN.
@@ -29,12 +31,16 @@ import jdk.incubator.vector.VectorSpecies;
  * a fixed order. Each row is computed the same way whatever the units, so results do not depend
  * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
  * forward. The vector path computes scores from keys transposed to {@code [HS, Tk]}, and backward
- * also reads values transposed for {@code dout . v}. Each forward unit copies {@code Tk x HS}
- * keys for its {@code QUERY_BLOCK x (NH / NKV) x Tk x HS} multiply-adds.
+ * also reads values transposed for {@code dout . v}. {@link #forward} copies {@code Tk x HS} keys
+ * per work unit for its {@code QUERY_BLOCK x (NH / NKV) x Tk x HS} multiply-adds.
+ * {@link #forwardKvCache} reads the cache's transposed keys in place and copies nothing.
  */
 public final class CausalAttention {
 
-    /** Query rows per forward work unit; every unit transposes the keys it reads once. */
+    /**
+     * Query rows per forward work unit. Every unit of {@link #forward} transposes the keys it reads
+     * once, and {@link #forwardKvCache} reads them in place.
+     */
     static final int QUERY_BLOCK = 32;
 
     /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
@@ -64,24 +70,64 @@ public final class CausalAttention {
                                float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
                                int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
         forward(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, tk, hs, scale, Simd.ENABLED);
+                b, nh, nkv, tq, tk, tk, false, hs, scale, Simd.ENABLED);
     }
 
     /**
-     * Computes {@link #forward} reading keys and values straight from a KV cache whose heads are
-     * {@code capacity} steps apart, of which the first {@code Tk} are filled.
+     * Computes {@link #forward} reading keys and values straight from a KV cache with room for
+     * {@code capacity} steps per head, of which the first {@code Tk} are filled. The cache stores
+     * each head's keys transposed, so a score reads them without a copy.
+     * {@link #storeKeysTransposed} writes that layout.
      *
-     * <p>Shapes: q {@code [B, NH, Tq, HS]}, kCache and vCache {@code [B, NKV, capacity, HS]}
-     * ({@code Tk <= capacity}), mask {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]}
-     * (overwritten), lse {@code [B, NH, Tq]} (overwritten). The result is bitwise the one
-     * {@link #forward} gives on the first {@code Tk} steps copied out.
+     * <p>Shapes: q {@code [B, NH, Tq, HS]}, kCache {@code [B, NKV, HS, capacity]} (keys
+     * transposed), vCache {@code [B, NKV, capacity, HS]} ({@code Tk <= capacity}), mask
+     * {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]} (overwritten), lse
+     * {@code [B, NH, Tq]} (overwritten). The result is bitwise the one {@link #forward} gives on
+     * the first {@code Tk} steps copied out as {@code [B, NKV, Tk, HS]}.
+     *
+     * @throws IllegalArgumentException as {@link #forward}, or when {@code capacity < Tk}
      */
     public static void forwardKvCache(float[] q, int qOffset, float[] kCache, int kOffset, float[] vCache, int vOffset,
                                       float[] mask, int maskOffset, float[] out, int outOffset,
                                       float[] lse, int lseOffset,
                                       int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
         forward(q, qOffset, kCache, kOffset, vCache, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, capacity, hs, scale, Simd.ENABLED);
+                b, nh, nkv, tq, tk, capacity, true, hs, scale, Simd.ENABLED);
+    }
+
+    /**
+     * Copies {@code steps} new key steps of every head into a transposed key cache behind the
+     * {@code start} steps it holds: the column {@code start + t} of head {@code h} takes step
+     * {@code t} of head {@code h}.
+     *
+     * <p>Shapes: keys {@code [H, steps, HS]} from keysOffset, cache {@code [H, HS, capacity]} from
+     * cacheOffset, where {@code H} counts every head of the batch ({@code B x NKV}).
+     *
+     * @throws IllegalArgumentException when a size is negative, {@code start + steps} exceeds the
+     *                                  capacity or a range does not fit its array
+     */
+    public static void storeKeysTransposed(float[] keys, int keysOffset, float[] cache, int cacheOffset,
+                                           int heads, int steps, int start, int capacity, int hs) {
+        String op = "CausalAttention.storeKeysTransposed";
+        if (heads < 0 || steps < 0 || start < 0 || hs < 0 || start + (long) steps > capacity) {
+            throw new IllegalArgumentException(op + ": " + steps + " steps from step " + start
+                    + " do not fit a capacity of " + capacity + " (heads " + heads + ", HS " + hs + ")");
+        }
+        Simd.checkRange(op, "keys", keys, keysOffset, (long) heads * steps * hs,
+                () -> "[H=" + heads + ", steps=" + steps + ", HS=" + hs + "]");
+        Simd.checkRange(op, "cache", cache, cacheOffset, (long) heads * hs * capacity,
+                () -> "[H=" + heads + ", HS=" + hs + ", capacity=" + capacity + "]");
+
+        // one row of the cache (a key dimension d) at a time, so the writes are contiguous
+        for (int h = 0; h < heads; h++) {
+            int from = keysOffset + h * steps * hs;
+            for (int d = 0; d < hs; d++) {
+                int to = cacheOffset + (h * hs + d) * capacity + start;
+                for (int t = 0; t < steps; t++) {
+                    cache[to + t] = keys[from + t * hs + d];
+                }
+            }
+        }
     }
 
     /**
@@ -101,12 +147,19 @@ public final class CausalAttention {
                 Simd.ENABLED);
     }
 
+    /**
+     * Runs forward with keys and values {@code capacity} steps apart per head. With
+     * {@code keysTransposed} the keys are stored {@code [B, NKV, HS, capacity]} and read in place.
+     * Otherwise they are {@code [B, NKV, capacity, HS]}, and the vector path first transposes each
+     * work unit's keys into a buffer.
+     */
     static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                         float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
-                        int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale, boolean simd) {
+                        int b, int nh, int nkv, int tq, int tk, int capacity, boolean keysTransposed, int hs,
+                        float scale, boolean simd) {
         String op = "CausalAttention.forward";
-        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, capacity, hs, scale);
+        Supplier<String> qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, capacity, keysTransposed, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
 
@@ -114,7 +167,7 @@ public final class CausalAttention {
         int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
         Parallel.forRange(0, b * nkv * blocks, 1, (lo, hi) -> {
             float[] p = new float[tk];
-            float[] kt = simd ? new float[hs * tk] : null;
+            float[] kt = simd && !keysTransposed ? new float[hs * tk] : null;
             for (int unit = lo; unit < hi; unit++) {
                 int bkv = unit / blocks;
                 int block = balancedBlock(unit % blocks, blocks);
@@ -123,8 +176,16 @@ public final class CausalAttention {
                 int kvBase = bkv * capacity * hs;
                 int i0 = block * QUERY_BLOCK;
                 int i1 = Math.min(tq, i0 + QUERY_BLOCK);
-                if (simd) {
+
+                // keys of this unit as [HS, keyLd] from keyBase, transposed into kt unless stored so
+                float[] keyArray = k;
+                int keyBase = kOffset + kvBase;
+                int keyLd = capacity;
+                if (simd && !keysTransposed) {
                     transpose(k, kOffset + kvBase, tk - tq + i1, hs, kt, tk);
+                    keyArray = kt;
+                    keyBase = 0;
+                    keyLd = tk;
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     for (int i = i0; i < i1; i++) {
@@ -136,9 +197,11 @@ public final class CausalAttention {
 
                         // scaled, masked scores and their maximum
                         if (simd) {
-                            scoresTransposed(q, qo, kt, tk, keys, hs, scale, p);
+                            scoresTransposed(q, qo, keyArray, keyBase, keyLd, keys, hs, scale, p);
+                        } else if (keysTransposed) {
+                            scoresTransposedScalar(q, qo, k, keyBase, keyLd, keys, hs, scale, p);
                         } else {
-                            scoresScalar(q, qo, k, kOffset + kvBase, keys, hs, scale, p);
+                            scoresScalar(q, qo, k, keyBase, keys, hs, scale, p);
                         }
                         float m = maskAndMax(p, keys, mask, mo, simd);
                         if (m == Float.NEGATIVE_INFINITY) {
@@ -163,8 +226,8 @@ public final class CausalAttention {
                          float[] dk, int dkOffset, float[] dv, int dvOffset,
                          int b, int nh, int nkv, int tq, int tk, int hs, float scale, boolean simd) {
         String op = "CausalAttention.backward";
-        String qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
-                b, nh, nkv, tq, tk, tk, hs, scale);
+        Supplier<String> qShape = check(op, q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, lse, lseOffset,
+                b, nh, nkv, tq, tk, tk, false, hs, scale);
         long qSize = (long) b * nh * tq * hs;
         long kvSize = (long) b * nkv * tk * hs;
         String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
@@ -212,7 +275,7 @@ public final class CausalAttention {
 
                             // recompute the probabilities p = exp(s - lse)
                             if (simd) {
-                                scoresTransposed(q, qRows[r], kt, tk, keys, hs, scale, p[r]);
+                                scoresTransposed(q, qRows[r], kt, 0, tk, keys, hs, scale, p[r]);
                             } else {
                                 scoresScalar(q, qRows[r], k, kOffset + kvBase, keys, hs, scale, p[r]);
                             }
@@ -224,7 +287,7 @@ public final class CausalAttention {
                             float delta = simd ? Simd.dotVector(dout, doutRows[r], out, oo, hs)
                                     : Simd.dotScalar(dout, doutRows[r], out, oo, hs);
                             if (simd) {
-                                scoresTransposed(dout, doutRows[r], vt, tk, keys, hs, 1f, ds[r]);
+                                scoresTransposed(dout, doutRows[r], vt, 0, tk, keys, hs, 1f, ds[r]);
                             } else {
                                 scoresScalar(dout, doutRows[r], v, vOffset + kvBase, keys, hs, 1f, ds[r]);
                             }
@@ -252,36 +315,44 @@ public final class CausalAttention {
         });
     }
 
-    private static String check(String op, float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
-                                float[] mask, int maskOffset, float[] lse, int lseOffset,
-                                int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
-        String qShape = "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
-        String kvShape = capacity == tk
+    /**
+     * Checks the arguments common to forward and backward and returns the text of q's shape for
+     * further messages. The shape texts are built only for a failure, so a decode step formats none.
+     */
+    private static Supplier<String> check(String op, float[] q, int qOffset, float[] k, int kOffset,
+                                          float[] v, int vOffset, float[] mask, int maskOffset,
+                                          float[] lse, int lseOffset, int b, int nh, int nkv, int tq, int tk,
+                                          int capacity, boolean keysTransposed, int hs, float scale) {
+        Supplier<String> qShape = () -> "[B=" + b + ", NH=" + nh + ", Tq=" + tq + ", HS=" + hs + "]";
+        Supplier<String> kvShape = () -> capacity == tk && !keysTransposed
                 ? "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]"
                 : "[B=" + b + ", NKV=" + nkv + ", capacity=" + capacity + ", HS=" + hs + "] holding Tk=" + tk;
-        Simd.checkPositive(op, "q " + qShape + ", k/v " + kvShape, b, nh, nkv, tq, tk, hs);
+        Supplier<String> kShape = () -> keysTransposed
+                ? "[B=" + b + ", NKV=" + nkv + ", HS=" + hs + ", capacity=" + capacity + "] holding Tk=" + tk
+                : kvShape.get();
+        Simd.checkPositive(op, () -> "q " + qShape.get() + ", k/v " + kvShape.get(), b, nh, nkv, tq, tk, hs);
         if (nh % nkv != 0) {
-            throw new IllegalArgumentException(op + ": query heads NH=" + nh
-                    + " must be a multiple of key/value heads NKV=" + nkv + " (q " + qShape + ", k/v " + kvShape + ")");
+            throw new IllegalArgumentException(op + ": query heads NH=" + nh + " must be a multiple of key/value heads"
+                    + " NKV=" + nkv + " (q " + qShape.get() + ", k/v " + kvShape.get() + ")");
         }
         if (tq > tk) {
-            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape
-                    + ", k/v " + kvShape + "); the queries must be the last Tq of the Tk key steps");
+            throw new IllegalArgumentException(op + ": more query steps than key steps (q " + qShape.get()
+                    + ", k/v " + kvShape.get() + "); the queries must be the last Tq of the Tk key steps");
         }
         if (capacity < tk) {
             throw new IllegalArgumentException(op + ": KV cache capacity " + capacity + " is below the " + tk
-                    + " key steps requested (k/v " + kvShape + ")");
+                    + " key steps requested (k/v " + kvShape.get() + ")");
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
         }
         Simd.checkRange(op, "q", q, qOffset, Simd.size(op, (long) b * nh * tq * hs), qShape);
-        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * capacity * hs), kvShape);
+        Simd.checkRange(op, "k", k, kOffset, Simd.size(op, (long) b * nkv * capacity * hs), kShape);
         Simd.checkRange(op, "v", v, vOffset, (long) b * nkv * capacity * hs, kvShape);
-        Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
+        Simd.checkRange(op, "lse", lse, lseOffset, (long) b * nh * tq, () -> "[B=" + b + ", NH=" + nh + ", Tq=" + tq + "]");
         if (mask != null) {
             Simd.checkRange(op, "mask", mask, maskOffset, Simd.size(op, (long) b * tq * tk),
-                    "[B=" + b + ", Tq=" + tq + ", Tk=" + tk + "]");
+                    () -> "[B=" + b + ", Tq=" + tq + ", Tk=" + tk + "]");
         }
         return qShape;
     }
@@ -294,12 +365,14 @@ public final class CausalAttention {
     }
 
     /**
-     * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[d * ld + j]} for {@code j < count}, where
-     * kt contains the keys transposed to {@code [HS, ld]}. Vectorising over keys instead of over the
-     * head size needs no lane reduction per key: each step broadcasts one query element and
-     * multiplies it into four vectors of keys.
+     * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[ko + d * ld + j]} for {@code j < count},
+     * where kt contains the keys transposed to {@code [HS, ld]} from ko. Vectorising over keys
+     * instead of over the head size needs no lane reduction per key: each step broadcasts one
+     * query element and multiplies it into four vectors of keys. Every score sums d = 0 .. HS-1
+     * with one fused multiply-add each, in the vector body and in the tail alike.
      */
-    static void scoresTransposed(float[] a, int ao, float[] kt, int ld, int count, int hs, float scale, float[] s) {
+    static void scoresTransposed(float[] a, int ao, float[] kt, int ko, int ld, int count, int hs, float scale,
+                                 float[] s) {
         int len = SPECIES.length();
         int j = 0;
 
@@ -310,7 +383,7 @@ public final class CausalAttention {
             FloatVector acc3 = FloatVector.zero(SPECIES);
             for (int d = 0; d < hs; d++) {
                 FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
-                int base = d * ld + j;
+                int base = ko + d * ld + j;
                 acc0 = FloatVector.fromArray(SPECIES, kt, base).fma(ad, acc0);
                 acc1 = FloatVector.fromArray(SPECIES, kt, base + len).fma(ad, acc1);
                 acc2 = FloatVector.fromArray(SPECIES, kt, base + 2 * len).fma(ad, acc2);
@@ -325,14 +398,30 @@ public final class CausalAttention {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int d = 0; d < hs; d++) {
                 FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
-                acc = FloatVector.fromArray(SPECIES, kt, d * ld + j).fma(ad, acc);
+                acc = FloatVector.fromArray(SPECIES, kt, ko + d * ld + j).fma(ad, acc);
             }
             acc.mul(scale).intoArray(s, j);
         }
         for (; j < count; j++) {
             float acc = 0f;
             for (int d = 0; d < hs; d++) {
-                acc = Math.fma(a[ao + d], kt[d * ld + j], acc);
+                acc = Math.fma(a[ao + d], kt[ko + d * ld + j], acc);
+            }
+            s[j] = acc * scale;
+        }
+    }
+
+    /**
+     * The scalar twin of {@link #scoresTransposed}: the arithmetic of {@link #scoresScalar} (a
+     * multiply and an add per d) on keys transposed to {@code [HS, ld]} from ko, so the scalar path
+     * gives the same bits on a transposed key cache as on row-major keys.
+     */
+    static void scoresTransposedScalar(float[] a, int ao, float[] kt, int ko, int ld, int count, int hs, float scale,
+                                       float[] s) {
+        for (int j = 0; j < count; j++) {
+            float acc = 0f;
+            for (int d = 0; d < hs; d++) {
+                acc += a[ao + d] * kt[ko + d * ld + j];
             }
             s[j] = acc * scale;
         }

@@ -2,6 +2,7 @@ package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -56,9 +57,8 @@ public final class RmsNorm {
 
     static void forward(float[] x, int xOffset, float[] weight, int weightOffset,
                         float[] y, int yOffset, float[] rstd, int rstdOffset, int n, int c, float eps, boolean simd) {
-        String shape = "[N=" + n + ", C=" + c + "]";
         checkCommon("RmsNorm.forward", x, xOffset, weight, weightOffset, rstd, rstdOffset, n, c);
-        Simd.checkRange("RmsNorm.forward", "y", y, yOffset, (long) n * c, shape);
+        Simd.checkRange("RmsNorm.forward", "y", y, yOffset, (long) n * c, () -> "[N=" + n + ", C=" + c + "]");
         if (!(eps >= 0f) || Float.isInfinite(eps)) {
             throw new IllegalArgumentException("RmsNorm.forward: eps must be a finite number >= 0, got " + eps);
         }
@@ -118,11 +118,11 @@ public final class RmsNorm {
 
     private static void checkCommon(String op, float[] x, int xOffset, float[] weight, int weightOffset,
                                     float[] rstd, int rstdOffset, int n, int c) {
-        String shape = "[N=" + n + ", C=" + c + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", C=" + c + "]";
         Simd.checkPositive(op, shape, n, c);
         Simd.checkRange(op, "x", x, xOffset, Simd.size(op, (long) n * c), shape);
-        Simd.checkRange(op, "weight", weight, weightOffset, c, "[C=" + c + "]");
-        Simd.checkRange(op, "rstd", rstd, rstdOffset, n, "[N=" + n + "]");
+        Simd.checkRange(op, "weight", weight, weightOffset, c, () -> "[C=" + c + "]");
+        Simd.checkRange(op, "rstd", rstd, rstdOffset, n, () -> "[N=" + n + "]");
     }
 
     private static void scaleRowVector(float[] x, int xr, float s, float[] w, int wo, float[] y, int yr, int c) {

@@ -1,6 +1,7 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -82,7 +83,8 @@ public final class Rope {
                                    float[] out, int outOffset, float[] cos, float[] sin, int maxPositions,
                                    int[] positionIds, int positionIdsOffset, int positionOffset,
                                    int b, int nh, int t, int hs, boolean transpose, boolean simd) {
-        String shape = check(op, cos, sin, maxPositions, positionIds, positionIdsOffset, positionOffset, b, nh, t, hs);
+        Supplier<String> shape = check(op, cos, sin, maxPositions, positionIds, positionIdsOffset, positionOffset,
+                b, nh, t, hs);
         int total = Simd.size(op, (long) b * nh * t * hs);
         Simd.checkRange(op, inName, in, inOffset, total, shape);
         Simd.checkRange(op, outName, out, outOffset, total, shape);
@@ -105,14 +107,14 @@ public final class Rope {
         });
     }
 
-    private static String check(String op, float[] cos, float[] sin, int maxPositions, int[] positionIds,
-                                int positionIdsOffset, int positionOffset, int b, int nh, int t, int hs) {
-        String shape = "[B=" + b + ", NH=" + nh + ", T=" + t + ", HS=" + hs + "]";
-        Simd.checkPositive(op, shape + " with P=" + maxPositions, b, nh, t, hs, maxPositions);
+    private static Supplier<String> check(String op, float[] cos, float[] sin, int maxPositions, int[] positionIds,
+                                          int positionIdsOffset, int positionOffset, int b, int nh, int t, int hs) {
+        Supplier<String> shape = () -> "[B=" + b + ", NH=" + nh + ", T=" + t + ", HS=" + hs + "]";
+        Simd.checkPositive(op, () -> shape.get() + " with P=" + maxPositions, b, nh, t, hs, maxPositions);
         if (hs % 2 != 0) {
-            throw new IllegalArgumentException(op + ": head size must be even to rotate halves, got x " + shape);
+            throw new IllegalArgumentException(op + ": head size must be even to rotate halves, got x " + shape.get());
         }
-        String tableShape = "[P=" + maxPositions + ", HS=" + hs + "]";
+        Supplier<String> tableShape = () -> "[P=" + maxPositions + ", HS=" + hs + "]";
         long tableSize = Simd.size(op, (long) maxPositions * hs);
         Simd.checkRange(op, "cos", cos, 0, tableSize, tableShape);
         Simd.checkRange(op, "sin", sin, 0, tableSize, tableShape);
@@ -120,7 +122,7 @@ public final class Rope {
             if (positionOffset < 0 || (long) positionOffset + t > maxPositions) {
                 long last = (long) positionOffset + t - 1;
                 throw new IllegalArgumentException(op + ": positions " + positionOffset + ".." + last
-                        + " of x " + shape + " lie outside the cos/sin tables " + tableShape);
+                        + " of x " + shape.get() + " lie outside the cos/sin tables " + tableShape.get());
             }
         } else {
             Simd.checkRange(op, "positionIds", positionIds, positionIdsOffset, (long) b * t,
@@ -129,7 +131,7 @@ public final class Rope {
                 int p = positionIds[positionIdsOffset + e];
                 if (p < 0 || p >= maxPositions) {
                     throw new IllegalArgumentException(op + ": position id " + p + " at [" + e / t + ", " + e % t
-                            + "] lies outside the cos/sin tables " + tableShape);
+                            + "] lies outside the cos/sin tables " + tableShape.get());
                 }
             }
         }

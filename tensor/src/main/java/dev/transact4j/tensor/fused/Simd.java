@@ -1,6 +1,7 @@
 package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.VectorMath;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -129,6 +130,17 @@ final class Simd {
         }
     }
 
+    /**
+     * Checks as {@link #checkRange(String, String, float[], int, long, String)} does, building the
+     * shape text only when the check fails, so that a kernel called per decode step formats no
+     * strings.
+     */
+    static void checkRange(String op, String name, float[] array, int offset, long count, Supplier<String> shape) {
+        if (array == null || offset < 0 || offset + count > array.length) {
+            checkRange(op, name, array, offset, count, shape.get());
+        }
+    }
+
     static void checkRange(String op, String name, int[] array, int offset, long count, String shape) {
         if (array == null) {
             throw new IllegalArgumentException(op + ": " + name + " " + shape + " is null");
@@ -136,6 +148,15 @@ final class Simd {
         if (offset < 0 || offset + count > array.length) {
             throw new IllegalArgumentException(op + ": " + name + " " + shape + " needs " + count
                     + " ints from offset " + offset + " but the array has length " + array.length);
+        }
+    }
+
+    /** Checks as {@link #checkPositive(String, String, int...)} does, building the dims text only on failure. */
+    static void checkPositive(String op, Supplier<String> dims, int... values) {
+        for (int value : values) {
+            if (value < 1) {
+                checkPositive(op, dims.get(), values);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.transact4j.tensor.fused;
 
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -45,7 +46,7 @@ public final class SwiGlu {
 
     static void forward(float[] gate, int gateOffset, float[] up, int upOffset,
                         float[] out, int outOffset, int n, int i, boolean simd) {
-        String shape = "[N=" + n + ", I=" + i + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", I=" + i + "]";
         Simd.checkPositive("SwiGlu.forward", shape, n, i);
         int total = Simd.size("SwiGlu.forward", (long) n * i);
         Simd.checkRange("SwiGlu.forward", "gate", gate, gateOffset, total, shape);

@@ -192,31 +192,72 @@ class CausalAttentionTest {
 
     @Test
     void kvCacheReadMatchesCompactCopy() {
+        // Tk = 87 covers the four-vector body, the one-vector loop and the scalar tail of the scores
+        // with 8 or 16 lanes
         Random random = new Random(70);
-        int capacity = 9;
+        int capacity = 90;
         for (int tq : new int[] {1, 3}) {
-            Dims d = new Dims(2, 4, 2, tq, 5, 34);
+            Dims d = new Dims(2, 4, 2, tq, 87, 34);
+            int heads = d.b * d.nkv;
             float[] q = randn(random, d.qSize(), 1.0);
-            float[] kCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
-            float[] vCache = randn(random, d.b * d.nkv * capacity * d.hs, 1.0);
-            float[] k = new float[d.kvSize()];
-            float[] v = new float[d.kvSize()];
-            for (int head = 0; head < d.b * d.nkv; head++) {
-                System.arraycopy(kCache, head * capacity * d.hs, k, head * d.tk * d.hs, d.tk * d.hs);
-                System.arraycopy(vCache, head * capacity * d.hs, v, head * d.tk * d.hs, d.tk * d.hs);
+            float[] k = randn(random, d.kvSize(), 1.0);
+            float[] v = randn(random, d.kvSize(), 1.0);
+            float[] mask = randn(random, d.b * d.tq * d.tk, 1.0);
+
+            // the cache takes all but the last step, then the last one, as prefill and a decoding step do
+            float[] kCache = randn(random, heads * d.hs * capacity, 1.0);
+            float[] vCache = randn(random, heads * capacity * d.hs, 1.0);
+            float[] first = new float[heads * (d.tk - 1) * d.hs];
+            float[] last = new float[heads * d.hs];
+            for (int head = 0; head < heads; head++) {
+                int from = head * d.tk * d.hs;
+                System.arraycopy(k, from, first, head * (d.tk - 1) * d.hs, (d.tk - 1) * d.hs);
+                System.arraycopy(k, from + (d.tk - 1) * d.hs, last, head * d.hs, d.hs);
+                System.arraycopy(v, from, vCache, head * capacity * d.hs, d.tk * d.hs);
             }
-            Run compact = run(q, k, v, null, null, d, 0.3f, true);
-            float[] out = new float[d.qSize()];
-            float[] lse = new float[d.b * d.nh * d.tq];
-            CausalAttention.forwardKvCache(q, 0, kCache, 0, vCache, 0, null, 0, out, 0, lse, 0,
-                    d.b, d.nh, d.nkv, d.tq, d.tk, capacity, d.hs, 0.3f);
-            assertBitwiseEqual("out Tq=" + tq, compact.out, out);
-            assertBitwiseEqual("lse Tq=" + tq, compact.lse, lse);
+            CausalAttention.storeKeysTransposed(first, 0, kCache, 0, heads, d.tk - 1, 0, capacity, d.hs);
+            CausalAttention.storeKeysTransposed(last, 0, kCache, 0, heads, 1, d.tk - 1, capacity, d.hs);
+            for (int head = 0; head < heads; head++) {
+                for (int t = 0; t < d.tk; t++) {
+                    for (int e = 0; e < d.hs; e++) {
+                        assertEquals(k[(head * d.tk + t) * d.hs + e], kCache[(head * d.hs + e) * capacity + t],
+                                "cached key of head " + head + ", step " + t + ", dimension " + e);
+                    }
+                }
+            }
+
+            for (boolean simd : new boolean[] {true, false}) {
+                for (float[] m : new float[][] {null, mask}) {
+                    String what = "Tq=" + tq + " simd=" + simd + (m == null ? "" : " masked");
+                    Run compact = run(q, k, v, m, null, d, 0.3f, simd);
+                    float[] out = new float[d.qSize()];
+                    float[] lse = new float[d.b * d.nh * d.tq];
+                    CausalAttention.forward(q, 0, kCache, 0, vCache, 0, m, 0, out, 0, lse, 0,
+                            d.b, d.nh, d.nkv, d.tq, d.tk, capacity, true, d.hs, 0.3f, simd);
+                    assertBitwiseEqual("out " + what, compact.out, out);
+                    assertBitwiseEqual("lse " + what, compact.lse, lse);
+                }
+            }
         }
+    }
+
+    @Test
+    void kvCacheRejectsInvalidShapes() {
         float[] a = new float[256];
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException capacity = assertThrows(IllegalArgumentException.class,
                 () -> CausalAttention.forwardKvCache(a, 0, a, 0, a, 0, null, 0, a, 0, a, 0, 1, 2, 2, 1, 5, 4, 4, 0.5f));
-        assertTrue(e.getMessage().contains("capacity 4 is below the 5 key steps"), e.getMessage());
+        assertTrue(capacity.getMessage().contains("capacity 4 is below the 5 key steps"), capacity.getMessage());
+        IllegalArgumentException shortK = assertThrows(IllegalArgumentException.class,
+                () -> CausalAttention.forwardKvCache(a, 0, new float[30], 0, a, 0, null, 0, a, 0, a, 0,
+                        1, 2, 2, 1, 3, 4, 4, 0.5f));
+        assertTrue(shortK.getMessage().contains("k [B=1, NKV=2, HS=4, capacity=4] holding Tk=3"), shortK.getMessage());
+        IllegalArgumentException full = assertThrows(IllegalArgumentException.class,
+                () -> CausalAttention.storeKeysTransposed(a, 0, a, 0, 2, 3, 2, 4, 4));
+        assertTrue(full.getMessage().contains("3 steps from step 2 do not fit a capacity of 4"), full.getMessage());
+        IllegalArgumentException shortCache = assertThrows(IllegalArgumentException.class,
+                () -> CausalAttention.storeKeysTransposed(a, 0, new float[31], 0, 2, 1, 0, 4, 4));
+        assertTrue(shortCache.getMessage().contains("cache [H=2, HS=4, capacity=4] needs 32 floats"),
+                shortCache.getMessage());
     }
 
     @Test
@@ -316,7 +357,7 @@ class CausalAttentionTest {
         float[] out = new float[d.qSize()];
         float[] lse = new float[d.b * d.nh * d.tq];
         CausalAttention.forward(q, 0, k, 0, v, 0, mask, 0, out, 0, lse, 0, d.b, d.nh, d.nkv, d.tq, d.tk, d.tk,
-                d.hs, scale, simd);
+                false, d.hs, scale, simd);
         float[] dq = new float[d.qSize()];
         float[] dk = new float[d.kvSize()];
         float[] dv = new float[d.kvSize()];
