@@ -134,18 +134,19 @@ final class GemmKernel {
     /** Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. */
     private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, float[] packedB,
                                     float beta, float[] c, int cOffset, int ldc, float[] tile) {
+        boolean direct = alpha == 1f && beta == 0f;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int co = cOffset + ir * ldc + jr;
-                if (mr == MR && nr == NR && alpha == 1f && (beta == 0f || beta == 1f)) {
-                    // C = sum or C = sum + C straight from the registers: the same roundings as
-                    // writeTile, since multiplying by 1 is exact.
-                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc, beta == 1f);
+                if (direct && mr == MR && nr == NR) {
+                    // C = sum straight from the registers, rounded as writeTile rounds it because
+                    // multiplying by 1 is exact.
+                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc);
                 } else {
-                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR, false);
+                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
                     writeTile(tile, mr, nr, alpha, beta, c, co, ldc);
                 }
             }
@@ -154,16 +155,25 @@ final class GemmKernel {
 
     /**
      * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] and stores the MR x NR
-     * sums at {@code out[oo]} with row stride {@code ldo}, added to what is there when
-     * {@code accumulate}.
+     * sums at {@code out[oo]} with row stride {@code ldo}.
      *
-     * <p>Other alpha and beta values go through a scratch tile and {@link #writeTile} rather than
-     * a scaling helper called from here: C2 does not inline a helper of ours into a method this
-     * large (the Vector API methods are forced inline), and vectors passed to a call that is not
-     * inlined are boxed on the heap.
+     * <p>The body has 16 lane-wise operations (the FMAs) and no branch, because both decide how
+     * well C2 compiles it. When a call takes a branch that C2 pruned, C2 deoptimises the kernel,
+     * which then runs its Vector API calls as Java code in the interpreter. The operator look-up
+     * those calls make ({@code VectorOperators.opCode}) is then compiled on its own and records
+     * class-check traps as operators of other classes arrive. C2 adds the recorded traps of a
+     * method once per inlined call, and past {@code PerMethodTrapLimit} (100 by default) it stops
+     * speculating on receiver classes for the rest of the compilation. With 32 lane-wise
+     * operations (the FMAs and an add of C) and 5 traps each, the species of the last vectors
+     * stored was no longer a constant, their store intrinsics failed, and every call left the
+     * compiled code at its last store and finished in the interpreter, about 15 times slower.
+     * So beta = 1 adds the tile to C in {@link #writeTile}, in a compilation of its own.
+     *
+     * <p>Alpha, beta and partial tiles go through a scratch tile rather than a helper called from
+     * here: C2 does not inline a helper of ours into a method this large (the Vector API methods
+     * are forced inline), and vectors passed to a call that is not inlined are boxed on the heap.
      */
-    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
-                            boolean accumulate) {
+    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -216,24 +226,6 @@ final class GemmKernel {
         int o5 = o4 + ldo;
         int o6 = o5 + ldo;
         int o7 = o6 + ldo;
-        if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(SPECIES, out, oo));
-            c01 = c01.add(FloatVector.fromArray(SPECIES, out, oo + LANES));
-            c10 = c10.add(FloatVector.fromArray(SPECIES, out, o1));
-            c11 = c11.add(FloatVector.fromArray(SPECIES, out, o1 + LANES));
-            c20 = c20.add(FloatVector.fromArray(SPECIES, out, o2));
-            c21 = c21.add(FloatVector.fromArray(SPECIES, out, o2 + LANES));
-            c30 = c30.add(FloatVector.fromArray(SPECIES, out, o3));
-            c31 = c31.add(FloatVector.fromArray(SPECIES, out, o3 + LANES));
-            c40 = c40.add(FloatVector.fromArray(SPECIES, out, o4));
-            c41 = c41.add(FloatVector.fromArray(SPECIES, out, o4 + LANES));
-            c50 = c50.add(FloatVector.fromArray(SPECIES, out, o5));
-            c51 = c51.add(FloatVector.fromArray(SPECIES, out, o5 + LANES));
-            c60 = c60.add(FloatVector.fromArray(SPECIES, out, o6));
-            c61 = c61.add(FloatVector.fromArray(SPECIES, out, o6 + LANES));
-            c70 = c70.add(FloatVector.fromArray(SPECIES, out, o7));
-            c71 = c71.add(FloatVector.fromArray(SPECIES, out, o7 + LANES));
-        }
         c00.intoArray(out, oo);
         c01.intoArray(out, oo + LANES);
         c10.intoArray(out, o1);
