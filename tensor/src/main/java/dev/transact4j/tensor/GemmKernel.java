@@ -134,17 +134,22 @@ final class GemmKernel {
     /** Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. */
     private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, float[] packedB,
                                     float beta, float[] c, int cOffset, int ldc, float[] tile) {
-        boolean direct = alpha == 1f && beta == 0f;
+        boolean unitAlpha = alpha == 1f;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int co = cOffset + ir * ldc + jr;
-                if (direct && mr == MR && nr == NR) {
+                boolean full = mr == MR && nr == NR;
+                if (full && unitAlpha && beta == 0f) {
                     // C = sum straight from the registers, rounded as writeTile rounds it because
                     // multiplying by 1 is exact.
                     microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc);
+                } else if (full && unitAlpha && beta == 1f) {
+                    // C = sum + C, the later K blocks of a product.
+                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
+                    addTile(tile, c, co, ldc);
                 } else {
                     microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
                     writeTile(tile, mr, nr, alpha, beta, c, co, ldc);
@@ -167,7 +172,7 @@ final class GemmKernel {
      * operations (the FMAs and an add of C) and 5 traps each, the species of the last vectors
      * stored was no longer a constant and their store intrinsics failed. Every call then left the
      * compiled code at its last store and finished in the interpreter, about 15 times slower.
-     * So beta = 1 adds the tile to C in {@link #writeTile}, in a compilation of its own.
+     * So beta = 1 adds the tile to C in {@link #addTile}, in a compilation of its own.
      *
      * <p>Alpha, beta and partial tiles go through a scratch tile rather than a helper called from
      * here: C2 does not inline a helper of ours into a method this large (the Vector API methods
@@ -242,6 +247,36 @@ final class GemmKernel {
         c61.intoArray(out, o6 + LANES);
         c70.intoArray(out, o7);
         c71.intoArray(out, o7 + LANES);
+    }
+
+    /**
+     * Adds a full MR x NR tile to its place in C: {@code C = tile + C}, with the rounding of
+     * {@link #writeTile} for alpha = beta = 1 (multiplying by 1 is exact). Straight-line code with
+     * one add per vector, cheaper than the general loop of writeTile.
+     */
+    private static void addTile(float[] tile, float[] c, int co, int ldc) {
+        int o1 = co + ldc;
+        int o2 = o1 + ldc;
+        int o3 = o2 + ldc;
+        int o4 = o3 + ldc;
+        int o5 = o4 + ldc;
+        int o6 = o5 + ldc;
+        int o7 = o6 + ldc;
+        addRow(tile, 0, c, co);
+        addRow(tile, NR, c, o1);
+        addRow(tile, 2 * NR, c, o2);
+        addRow(tile, 3 * NR, c, o3);
+        addRow(tile, 4 * NR, c, o4);
+        addRow(tile, 5 * NR, c, o5);
+        addRow(tile, 6 * NR, c, o6);
+        addRow(tile, 7 * NR, c, o7);
+    }
+
+    /** Adds the NR floats of {@code tile[t]} to {@code c[co]}, two vectors. */
+    private static void addRow(float[] tile, int t, float[] c, int co) {
+        FloatVector.fromArray(SPECIES, tile, t).add(FloatVector.fromArray(SPECIES, c, co)).intoArray(c, co);
+        FloatVector.fromArray(SPECIES, tile, t + LANES).add(FloatVector.fromArray(SPECIES, c, co + LANES))
+                .intoArray(c, co + LANES);
     }
 
     /**
