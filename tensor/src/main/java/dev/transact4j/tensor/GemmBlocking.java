@@ -23,12 +23,14 @@ final class GemmBlocking {
 
     /**
      * Rows of the micro-kernel tile (rows of A broadcast per step of K). The tile keeps 2 * MR
-     * accumulators, two B vectors and a broadcast in vector registers. With AVX-512 (32
-     * registers) 12 rows use 27 of them, so each B vector loaded serves 12 fused multiply-adds,
-     * and the micro-kernel alone ran about 15% faster than with 8 rows. With 16 registers
-     * (AVX2, NEON) 6 rows fit.
+     * accumulators, two B vectors and a broadcast in vector registers: 19 of the 32 AVX-512
+     * registers with 8 rows, and 15 of 16 (AVX2, NEON) with 6, where 8 rows would spill.
+     *
+     * <p>NOTE: 12 rows (27 AVX-512 registers) made the micro-kernel alone about 15% faster but
+     * the whole product no faster here, and its 24 FMAs bring C2 closer to the trap limit that
+     * {@link GemmKernel#microKernel} describes, so AVX-512 keeps 8.
      */
-    static final int MR = GemmKernel.LANES >= 16 ? 12 : 6;
+    static final int MR = GemmKernel.LANES >= 16 ? 8 : 6;
 
     /** Columns of the micro-kernel tile: two vectors of the preferred species. */
     static final int NR = 2 * GemmKernel.LANES;

@@ -134,18 +134,24 @@ final class GemmKernel {
     /** Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. */
     private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, float[] packedB,
                                     float beta, float[] c, int cOffset, int ldc, float[] tile) {
+        boolean unitAlpha = alpha == 1f;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int co = cOffset + ir * ldc + jr;
-                if (mr == MR && nr == NR && alpha == 1f && (beta == 0f || beta == 1f)) {
-                    // C = sum or C = sum + C straight from the registers: the same roundings as
-                    // writeTile, since multiplying by 1 is exact.
-                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc, beta == 1f);
+                boolean full = mr == MR && nr == NR;
+                if (full && unitAlpha && beta == 0f) {
+                    // C = sum straight from the registers, rounded as writeTile rounds it because
+                    // multiplying by 1 is exact.
+                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc);
+                } else if (full && unitAlpha && beta == 1f) {
+                    // C = sum + C, the later K blocks of a product.
+                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
+                    addTile(tile, c, co, ldc);
                 } else {
-                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR, false);
+                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
                     writeTile(tile, mr, nr, alpha, beta, c, co, ldc);
                 }
             }
@@ -154,26 +160,34 @@ final class GemmKernel {
 
     /**
      * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] and stores the MR x NR
-     * sums at {@code out[oo]} with row stride {@code ldo}, added to what is there when
-     * {@code accumulate}.
+     * sums at {@code out[oo]} with row stride {@code ldo}.
      *
-     * <p>Other alpha and beta values go through a scratch tile and {@link #writeTile} rather than
-     * a scaling helper called from here: C2 does not inline a helper of ours into a method this
-     * large (the Vector API methods are forced inline), and vectors passed to a call that is not
-     * inlined are boxed on the heap.
+     * <p>The body has 2 * MR lane-wise operations (the FMAs) and no branch, because both decide
+     * how well C2 compiles it. When a call takes a branch that C2 pruned, C2 deoptimises the kernel,
+     * which then runs its Vector API calls as Java code in the interpreter. The operator look-up
+     * those calls make ({@code VectorOperators.opCode}) is then compiled on its own and records
+     * class-check traps as operators of other classes arrive. C2 adds the recorded traps of a
+     * method once per inlined call, and past {@code PerMethodTrapLimit} (100 by default) it stops
+     * speculating on receiver classes for the rest of the compilation. With 32 lane-wise
+     * operations (the FMAs and an add of C) and 5 traps each, the species of the last vectors
+     * stored was no longer a constant and their store intrinsics failed. Every call then left the
+     * compiled code at its last store and finished in the interpreter, about 15 times slower.
+     * So beta = 1 adds the tile to C in {@link #addTile}, in a compilation of its own.
+     *
+     * <p>Alpha, beta and partial tiles go through a scratch tile rather than a helper called from
+     * here: C2 does not inline a helper of ours into a method this large (the Vector API methods
+     * are forced inline), and vectors passed to a call that is not inlined are boxed on the heap.
      */
-    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
-                            boolean accumulate) {
-        if (MR == 12) {
-            twelveRows(kc, pa, ao, pb, bo, out, oo, ldo, accumulate);
+    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
+        if (MR == 8) {
+            eightRows(kc, pa, ao, pb, bo, out, oo, ldo);
         } else {
-            sixRows(kc, pa, ao, pb, bo, out, oo, ldo, accumulate);
+            sixRows(kc, pa, ao, pb, bo, out, oo, ldo);
         }
     }
 
-    /** {@link #microKernel} with 12 rows. */
-    private static void twelveRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
-                                 boolean accumulate) {
+    /** {@link #microKernel} with 8 rows. */
+    private static void eightRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
         FloatVector ca0 = FloatVector.zero(SPECIES);
         FloatVector ca1 = ca0;
         FloatVector cb0 = ca0;
@@ -190,16 +204,8 @@ final class GemmKernel {
         FloatVector cg1 = ca0;
         FloatVector ch0 = ca0;
         FloatVector ch1 = ca0;
-        FloatVector ci0 = ca0;
-        FloatVector ci1 = ca0;
-        FloatVector cj0 = ca0;
-        FloatVector cj1 = ca0;
-        FloatVector ck0 = ca0;
-        FloatVector ck1 = ca0;
-        FloatVector cl0 = ca0;
-        FloatVector cl1 = ca0;
-        int aEnd = ao + kc * 12;
-        for (; ao < aEnd; ao += 12, bo += NR) {
+        int aEnd = ao + kc * 8;
+        for (; ao < aEnd; ao += 8, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
             FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
             FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
@@ -226,18 +232,6 @@ final class GemmKernel {
             av = FloatVector.broadcast(SPECIES, pa[ao + 7]);
             ch0 = b0.fma(av, ch0);
             ch1 = b1.fma(av, ch1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 8]);
-            ci0 = b0.fma(av, ci0);
-            ci1 = b1.fma(av, ci1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 9]);
-            cj0 = b0.fma(av, cj0);
-            cj1 = b1.fma(av, cj1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 10]);
-            ck0 = b0.fma(av, ck0);
-            ck1 = b1.fma(av, ck1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 11]);
-            cl0 = b0.fma(av, cl0);
-            cl1 = b1.fma(av, cl1);
         }
         int oa = oo;
         int ob = oa + ldo;
@@ -247,36 +241,6 @@ final class GemmKernel {
         int of = oe + ldo;
         int og = of + ldo;
         int oh = og + ldo;
-        int oi = oh + ldo;
-        int oj = oi + ldo;
-        int ok = oj + ldo;
-        int ol = ok + ldo;
-        if (accumulate) {
-            ca0 = ca0.add(FloatVector.fromArray(SPECIES, out, oa));
-            ca1 = ca1.add(FloatVector.fromArray(SPECIES, out, oa + LANES));
-            cb0 = cb0.add(FloatVector.fromArray(SPECIES, out, ob));
-            cb1 = cb1.add(FloatVector.fromArray(SPECIES, out, ob + LANES));
-            cc0 = cc0.add(FloatVector.fromArray(SPECIES, out, oc));
-            cc1 = cc1.add(FloatVector.fromArray(SPECIES, out, oc + LANES));
-            cd0 = cd0.add(FloatVector.fromArray(SPECIES, out, od));
-            cd1 = cd1.add(FloatVector.fromArray(SPECIES, out, od + LANES));
-            ce0 = ce0.add(FloatVector.fromArray(SPECIES, out, oe));
-            ce1 = ce1.add(FloatVector.fromArray(SPECIES, out, oe + LANES));
-            cf0 = cf0.add(FloatVector.fromArray(SPECIES, out, of));
-            cf1 = cf1.add(FloatVector.fromArray(SPECIES, out, of + LANES));
-            cg0 = cg0.add(FloatVector.fromArray(SPECIES, out, og));
-            cg1 = cg1.add(FloatVector.fromArray(SPECIES, out, og + LANES));
-            ch0 = ch0.add(FloatVector.fromArray(SPECIES, out, oh));
-            ch1 = ch1.add(FloatVector.fromArray(SPECIES, out, oh + LANES));
-            ci0 = ci0.add(FloatVector.fromArray(SPECIES, out, oi));
-            ci1 = ci1.add(FloatVector.fromArray(SPECIES, out, oi + LANES));
-            cj0 = cj0.add(FloatVector.fromArray(SPECIES, out, oj));
-            cj1 = cj1.add(FloatVector.fromArray(SPECIES, out, oj + LANES));
-            ck0 = ck0.add(FloatVector.fromArray(SPECIES, out, ok));
-            ck1 = ck1.add(FloatVector.fromArray(SPECIES, out, ok + LANES));
-            cl0 = cl0.add(FloatVector.fromArray(SPECIES, out, ol));
-            cl1 = cl1.add(FloatVector.fromArray(SPECIES, out, ol + LANES));
-        }
         ca0.intoArray(out, oa);
         ca1.intoArray(out, oa + LANES);
         cb0.intoArray(out, ob);
@@ -293,19 +257,10 @@ final class GemmKernel {
         cg1.intoArray(out, og + LANES);
         ch0.intoArray(out, oh);
         ch1.intoArray(out, oh + LANES);
-        ci0.intoArray(out, oi);
-        ci1.intoArray(out, oi + LANES);
-        cj0.intoArray(out, oj);
-        cj1.intoArray(out, oj + LANES);
-        ck0.intoArray(out, ok);
-        ck1.intoArray(out, ok + LANES);
-        cl0.intoArray(out, ol);
-        cl1.intoArray(out, ol + LANES);
     }
 
     /** {@link #microKernel} with 6 rows. */
-    private static void sixRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo,
-                                 boolean accumulate) {
+    private static void sixRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
         FloatVector ca0 = FloatVector.zero(SPECIES);
         FloatVector ca1 = ca0;
         FloatVector cb0 = ca0;
@@ -347,20 +302,6 @@ final class GemmKernel {
         int od = oc + ldo;
         int oe = od + ldo;
         int of = oe + ldo;
-        if (accumulate) {
-            ca0 = ca0.add(FloatVector.fromArray(SPECIES, out, oa));
-            ca1 = ca1.add(FloatVector.fromArray(SPECIES, out, oa + LANES));
-            cb0 = cb0.add(FloatVector.fromArray(SPECIES, out, ob));
-            cb1 = cb1.add(FloatVector.fromArray(SPECIES, out, ob + LANES));
-            cc0 = cc0.add(FloatVector.fromArray(SPECIES, out, oc));
-            cc1 = cc1.add(FloatVector.fromArray(SPECIES, out, oc + LANES));
-            cd0 = cd0.add(FloatVector.fromArray(SPECIES, out, od));
-            cd1 = cd1.add(FloatVector.fromArray(SPECIES, out, od + LANES));
-            ce0 = ce0.add(FloatVector.fromArray(SPECIES, out, oe));
-            ce1 = ce1.add(FloatVector.fromArray(SPECIES, out, oe + LANES));
-            cf0 = cf0.add(FloatVector.fromArray(SPECIES, out, of));
-            cf1 = cf1.add(FloatVector.fromArray(SPECIES, out, of + LANES));
-        }
         ca0.intoArray(out, oa);
         ca1.intoArray(out, oa + LANES);
         cb0.intoArray(out, ob);
@@ -373,6 +314,24 @@ final class GemmKernel {
         ce1.intoArray(out, oe + LANES);
         cf0.intoArray(out, of);
         cf1.intoArray(out, of + LANES);
+    }
+
+    /**
+     * Adds a full MR x NR tile to its place in C: {@code C = tile + C}, with the rounding of
+     * {@link #writeTile} for alpha = beta = 1 (multiplying by 1 is exact). Straight-line code with
+     * one add per vector, cheaper than the general loop of writeTile.
+     */
+    private static void addTile(float[] tile, float[] c, int co, int ldc) {
+        for (int r = 0; r < MR; r++) {
+            addRow(tile, r * NR, c, co + r * ldc);
+        }
+    }
+
+    /** Adds the NR floats of {@code tile[t]} to {@code c[co]}, two vectors. */
+    private static void addRow(float[] tile, int t, float[] c, int co) {
+        FloatVector.fromArray(SPECIES, tile, t).add(FloatVector.fromArray(SPECIES, c, co)).intoArray(c, co);
+        FloatVector.fromArray(SPECIES, tile, t + LANES).add(FloatVector.fromArray(SPECIES, c, co + LANES))
+                .intoArray(c, co + LANES);
     }
 
     /**
@@ -401,33 +360,78 @@ final class GemmKernel {
         }
     }
 
-    /** Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into MR-row micro-panels. */
-    private static void packA(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc, float[] dst) {
+    /**
+     * Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into MR-row micro-panels.
+     *
+     * <p>A full panel reads its MR rows side by side and writes the panel front to back, so MR
+     * read streams are in flight at once. Reading one row at a time was 2 to 3 times slower with
+     * rows 32 KiB apart (lda 8192), where each short row segment lies in a page of its own and
+     * waits on memory.
+     */
+    static void packA(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc, float[] dst) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
-            for (int r = 0; r < mr; r++) {
-                int src = aOffset + (ic + ir + r) * lda + pc;
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * MR + r] = a[src + p];
-                }
+            int d = ir * kc;
+            int s0 = aOffset + (ic + ir) * lda + pc;
+            if (mr < MR) {
+                packEdge(a, s0, lda, mr, kc, dst, d, MR);
+                continue;
             }
-            for (int r = mr; r < MR; r++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * MR + r] = 0f;
+            for (int p = 0; p < kc; p++, d += MR) {
+                for (int r = 0; r < MR; r++) {
+                    dst[d + r] = a[s0 + r * lda + p];
                 }
             }
         }
     }
 
-    /** Packs {@code op(A) = A^T} where A is stored [K, M]: each MR-row slice is contiguous. */
-    private static void packATransposed(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc,
-                                        float[] dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
-            for (int p = 0; p < kc; p++) {
-                int src = aOffset + (pc + p) * lda + ic + ir;
+    /**
+     * Packs {@code op(A) = A^T} where A is stored [K, M]: each MR-row slice of a panel is a
+     * contiguous run of a stored row.
+     *
+     * <p>Eight stored rows (steps of K) are read side by side, each across every full panel of
+     * the block, which writes 8 * MR contiguous floats per panel and keeps eight read streams in
+     * flight: twice as fast as one panel at a time when rows are 32 KiB apart.
+     */
+    static void packATransposed(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc,
+                                float[] dst) {
+        int full = mc - mc % MR;
+        int panel = kc * MR;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8) {
+            int s0 = aOffset + (pc + p) * lda + ic;
+            int s1 = s0 + lda;
+            int s2 = s1 + lda;
+            int s3 = s2 + lda;
+            int s4 = s3 + lda;
+            int s5 = s4 + lda;
+            int s6 = s5 + lda;
+            int s7 = s6 + lda;
+            int d = p * MR;
+            for (int ir = 0; ir < full; ir += MR, d += panel) {
+                System.arraycopy(a, s0 + ir, dst, d, MR);
+                System.arraycopy(a, s1 + ir, dst, d + MR, MR);
+                System.arraycopy(a, s2 + ir, dst, d + 2 * MR, MR);
+                System.arraycopy(a, s3 + ir, dst, d + 3 * MR, MR);
+                System.arraycopy(a, s4 + ir, dst, d + 4 * MR, MR);
+                System.arraycopy(a, s5 + ir, dst, d + 5 * MR, MR);
+                System.arraycopy(a, s6 + ir, dst, d + 6 * MR, MR);
+                System.arraycopy(a, s7 + ir, dst, d + 7 * MR, MR);
+            }
+        }
+        for (; p < kc; p++) {
+            int src = aOffset + (pc + p) * lda + ic;
+            int d = p * MR;
+            for (int ir = 0; ir < full; ir += MR, d += panel) {
+                System.arraycopy(a, src + ir, dst, d, MR);
+            }
+        }
+        if (full < mc) {
+            // Edge panel: the remaining rows of op(A), zero-padded to MR.
+            int mr = mc - full;
+            int base = full * kc;
+            for (p = 0; p < kc; p++) {
+                int src = aOffset + (pc + p) * lda + ic + full;
                 int d = base + p * MR;
                 for (int r = 0; r < mr; r++) {
                     dst[d + r] = a[src + r];
@@ -440,7 +444,7 @@ final class GemmKernel {
     }
 
     /** Packs {@code B[pc .. pc+kc, jc .. jc+nc]} of a row-major B into NR-column micro-panels. */
-    private static void packB(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc, float[] dst) {
+    static void packB(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc, float[] dst) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
@@ -462,22 +466,61 @@ final class GemmKernel {
         }
     }
 
-    /** Packs {@code op(B) = B^T} where B is stored [N, K]: column j of op(B) is row j of B. */
-    private static void packBTransposed(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc,
-                                        float[] dst) {
+    /**
+     * Packs {@code op(B) = B^T} where B is stored [N, K]: column j of op(B) is row j of B.
+     *
+     * <p>A full panel is written in NR / 8 passes, each reading eight rows of B side by side
+     * into eight adjacent columns of every step, a third faster than one row at a time.
+     */
+    static void packBTransposed(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc,
+                                float[] dst) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
-            for (int j = 0; j < nr; j++) {
-                int src = bOffset + (jc + jr + j) * ldb + pc;
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * NR + j] = b[src + p];
+            int src = bOffset + (jc + jr) * ldb + pc;
+            if (nr < NR) {
+                packEdge(b, src, ldb, nr, kc, dst, base, NR);
+                continue;
+            }
+            for (int j = 0; j < NR; j += 8) {
+                int s0 = src + j * ldb;
+                int s1 = s0 + ldb;
+                int s2 = s1 + ldb;
+                int s3 = s2 + ldb;
+                int s4 = s3 + ldb;
+                int s5 = s4 + ldb;
+                int s6 = s5 + ldb;
+                int s7 = s6 + ldb;
+                int d = base + j;
+                for (int p = 0; p < kc; p++, d += NR) {
+                    dst[d] = b[s0 + p];
+                    dst[d + 1] = b[s1 + p];
+                    dst[d + 2] = b[s2 + p];
+                    dst[d + 3] = b[s3 + p];
+                    dst[d + 4] = b[s4 + p];
+                    dst[d + 5] = b[s5 + p];
+                    dst[d + 6] = b[s6 + p];
+                    dst[d + 7] = b[s7 + p];
                 }
             }
-            for (int j = nr; j < NR; j++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * NR + j] = 0f;
-                }
+        }
+    }
+
+    /**
+     * Packs the edge panel of {@code rows < width} stored rows, {@code kc} floats each from
+     * {@code src} with stride {@code ld}, into a panel {@code width} floats wide at {@code dst[d]}:
+     * row r goes to column r of every step, and columns rows .. width-1 are zeros.
+     */
+    private static void packEdge(float[] x, int src, int ld, int rows, int kc, float[] dst, int d, int width) {
+        for (int r = 0; r < rows; r++) {
+            int s = src + r * ld;
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + r] = x[s + p];
+            }
+        }
+        for (int r = rows; r < width; r++) {
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + r] = 0f;
             }
         }
     }

@@ -227,7 +227,8 @@ class GemmTest {
             {1, 3001, 257}, {3001, 1, 257}, {2, 1500, 700}, {4, 999, 333}};
         for (int[] s : shapes) {
             for (int mask = 0; mask < 4; mask++) {
-                // alpha = 1 with beta = 0 or 1 writes full tiles straight from the registers.
+                // alpha = 1 with beta = 0 writes full tiles straight from the registers, and
+                // beta = 1 adds them to C through the scratch tile.
                 float alpha = mask < 2 ? 1f : 1.5f;
                 float beta = 0.25f;
                 if (mask == 0) {
