@@ -17,8 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Spinning pays only while the thread being waited for is running. When other processes take
  * the cores, a spin that waits for a descheduled thread burns its whole time for nothing, once per
- * loop. So each waiting side adapts its spin ({@link Spin}): a wait that ended in a park halves
- * the next spin, a wait that the spin served doubles it, up to {@code spinNanos}.
+ * loop, and keeps that thread off the core. So each waiting side sets its spin from how long
+ * its waits last ({@link Spin}): a wait shorter than {@code spinNanos} gets a spin that covers the
+ * next one like it, and a longer wait halves the spin.
  *
  * <p>One caller at a time owns the workers. A loop started while another thread owns them runs
  * on its own calling thread, which gives the same results because kernels never depend on how
@@ -28,6 +29,9 @@ final class WorkerPool {
 
     private final Worker[] workers;
     private final long spinNanos;
+
+    /** The spin of the owner waiting for its workers, used only by the owner of the pool. */
+    private final Spin ownerSpin;
     private final ReentrantLock owner = new ReentrantLock();
 
     /** Chunks of the current loop not finished yet, not counting the caller's own. */
@@ -39,8 +43,6 @@ final class WorkerPool {
     /** The caller while it is parked waiting for the workers, otherwise null. */
     private volatile Thread waiter;
 
-    /** The spin of the owner waiting for its workers, used only by the owner of the pool. */
-    private final Spin ownerSpin;
 
     private boolean closed;
 
@@ -122,23 +124,23 @@ final class WorkerPool {
 
     /** Waits, without giving up on an interrupt, until every posted chunk has finished. */
     private void awaitWorkers() {
-        long deadline = ownerSpin.deadline();
+        long deadline = ownerSpin.start();
         boolean parked = false;
         while (pending.get() != 0) {
             if (!parked && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
-            } else {
-                parked = true;
-                // Publish the waiter before reading pending again: the last worker decrements
-                // pending and then reads waiter, so one of the two reads the other's write.
-                waiter = Thread.currentThread();
-                if (pending.get() != 0) {
-                    LockSupport.park(this);
-                }
-                waiter = null;
+                continue;
             }
+            parked = true;
+            // Publish the waiter before reading pending again: the last worker decrements
+            // pending and then reads waiter, so one of the two reads the other's write.
+            waiter = Thread.currentThread();
+            if (pending.get() != 0) {
+                LockSupport.park(this);
+            }
+            waiter = null;
         }
-        ownerSpin.update(parked);
+        ownerSpin.end();
     }
 
     private void finished(Throwable thrown) {
@@ -207,7 +209,7 @@ final class WorkerPool {
 
         /** Waits until more than {@code chunksRun} chunks are posted and returns true, or false once stopping. */
         private boolean awaitPost(int chunksRun) {
-            long deadline = spin.deadline();
+            long deadline = spin.start();
             boolean parked = false;
             while (posted == chunksRun) {
                 if (stopping) {
@@ -215,43 +217,51 @@ final class WorkerPool {
                 }
                 if (!parked && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
-                } else {
-                    parked = true;
-                    // Same handshake as awaitWorkers: post writes posted, then reads sleeping.
-                    sleeping = true;
-                    if (posted == chunksRun && !stopping) {
-                        LockSupport.park(this);
-                    }
-                    sleeping = false;
+                    continue;
                 }
+                parked = true;
+                // Same handshake as awaitWorkers: post writes posted, then reads sleeping.
+                sleeping = true;
+                if (posted == chunksRun && !stopping) {
+                    LockSupport.park(this);
+                }
+                sleeping = false;
             }
-            spin.update(parked);
+            spin.end();
             return true;
         }
     }
 
-    /** The spin time of one waiting side, adapted to how often spinning served it. */
+    /** The spin time of one waiting side, set from how long its waits last. */
     private static final class Spin {
-        private static final long MIN_NANOS = 1_000;
-
         private final long maxNanos;
         private long nanos;
+        private long start;
 
         Spin(long maxNanos) {
             this.maxNanos = maxNanos;
             this.nanos = maxNanos;
         }
 
-        long deadline() {
-            return System.nanoTime() + nanos;
+        /** Starts a wait and returns the time its spin ends. */
+        long start() {
+            start = System.nanoTime();
+            return start + nanos;
         }
 
-        /** Halves the spin after a wait that ended in a park, doubles it after one that did not. */
-        void update(boolean parked) {
-            if (parked) {
-                nanos = nanos / 2;
+        /**
+         * Ends a wait. A wait the spin served doubles the spin, and a longer wait that ended within
+         * the longest spin sets the spin to four times its length, so the next waits like it are
+         * served by spinning. A wait longer than that halves the spin.
+         */
+        void end() {
+            long waited = System.nanoTime() - start;
+            if (waited <= nanos) {
+                nanos = Math.min(maxNanos, 2 * nanos);
+            } else if (waited <= maxNanos) {
+                nanos = Math.min(maxNanos, 4 * waited);
             } else {
-                nanos = Math.min(maxNanos, Math.max(MIN_NANOS, 2 * nanos));
+                nanos = nanos / 2;
             }
         }
     }
