@@ -67,13 +67,10 @@ public final class InferenceBench {
 
         System.out.println(json("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
                 "cores", Runtime.getRuntime().availableProcessors()));
-        float[] source = new float[MachineBench.STREAM_FLOATS];
-        float[] target = new float[MachineBench.STREAM_FLOATS];
-        Arrays.fill(source, 1f);
         for (int threads : options.threads()) {
             Parallel.setThreads(threads);
             for (String name : options.configs()) {
-                Bandwidth copy = copyBandwidth(source, target, threads, options.repeats());
+                Bandwidth copy = copyBandwidth(threads, options.repeats());
                 System.out.println(measure(name, CONFIGS.get(name), threads, options, copy));
             }
         }
@@ -275,12 +272,18 @@ public final class InferenceBench {
     }
 
     /**
-     * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of
-     * {@code source} into {@code target} split into {@code threads} contiguous parts copied by
-     * {@link System#arraycopy} on the {@link Parallel} pool; the fastest of at least three copies
-     * after two untimed ones, per wall-clock second and per CPU second of the calling thread.
+     * Returns the copy bandwidth in GB/s, counting bytes read plus bytes written, of one array of
+     * {@link MachineBench#STREAM_FLOATS} floats into another, split into {@code threads}
+     * contiguous parts copied by {@link System#arraycopy} on the {@link Parallel} pool; the
+     * fastest of at least three copies after two untimed ones, per wall-clock second and per CPU
+     * second of the calling thread. The arrays are dropped on return: kept for the whole run,
+     * their 512 MiB made the garbage collector run concurrent cycles beside the model, which took
+     * a core from two-thread prefill.
      */
-    static Bandwidth copyBandwidth(float[] source, float[] target, int threads, int repeats) {
+    static Bandwidth copyBandwidth(int threads, int repeats) {
+        float[] source = new float[MachineBench.STREAM_FLOATS];
+        float[] target = new float[MachineBench.STREAM_FLOATS];
+        Arrays.fill(source, 1f);
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         int grain = source.length / threads;
         double[] seconds = new double[Math.max(repeats, 3)];
