@@ -3,7 +3,7 @@
 # plain-PyTorch Llama (bench/torch_inference.py) on the tiny and small configurations, with 1 and
 # 2 threads, in one sitting, and writes bench/results/inference.md.
 #
-# Usage: bench/inference_compare.sh [extra InferenceBench and torch_inference.py options,
+# Usage: [INFERENCE_ROUNDS=3] bench/inference_compare.sh [extra InferenceBench and torch_inference.py options,
 #        such as --repeats 5 or --configs tiny]
 # Needs root (or the packages already installed) for python3-torch and libopenblas0-openmp.
 # Takes about 5 minutes on a 2-core machine.
@@ -36,17 +36,22 @@ mvn -B -ntp -q -pl bench -am -DskipTests package
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$OURS"
 : >"$THEIRS"
+# Rounds alternate the two sides, and the report keeps each side's fastest round, so that a slow
+# spell of the shared machine does not fall on one side only.
+ROUNDS=${INFERENCE_ROUNDS:-3}
 for threads in 1 2; do
-  echo "transact4j, $threads thread(s)"
-  java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
-    dev.transact4j.bench.InferenceBench --threads "$threads" "$@" 2>/dev/null | tee -a "$OURS"
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "transact4j, $threads thread(s), round $round of $ROUNDS"
+    java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+      dev.transact4j.bench.InferenceBench --threads "$threads" "$@" 2>/dev/null | tee -a "$OURS"
 
-  # With libgomp's default wait policy, threads spin at every barrier. When another job runs on one
-  # of the two cores, a spinning thread waits for a descheduled one, and two threads ran 30 times
-  # slower than one here. PASSIVE makes waiting threads sleep, so a shared machine suits it.
-  echo "PyTorch, $threads thread(s)"
-  LD_LIBRARY_PATH="$OPENMP_BLAS" OMP_WAIT_POLICY=PASSIVE \
-    "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
+    # With libgomp's default wait policy, threads spin at every barrier. When another job runs on
+    # one of the two cores, a spinning thread waits for a descheduled one, and two threads ran 30
+    # times slower than one here. PASSIVE makes waiting threads sleep, so a shared machine suits it.
+    echo "PyTorch, $threads thread(s), round $round of $ROUNDS"
+    LD_LIBRARY_PATH="$OPENMP_BLAS" OMP_WAIT_POLICY=PASSIVE \
+      "$PYTHON" bench/torch_inference.py --threads "$threads" "$@" | tee -a "$THEIRS"
+  done
 done
 
 # Where our prefill and decode time goes: one Java Flight Recorder run per configuration on one
