@@ -30,8 +30,8 @@ FMA_CHAINS = 16
 COMPUTED_PEAK_GHZ = 3.3
 
 
-# What measurements on this machine showed about the gap to OpenBLAS; written by hand, so keep it
-# true when the kernel changes.
+# The causes of the gap to OpenBLAS that measurements on this machine showed, written by hand: keep
+# the text true when the kernel changes.
 SHORTFALL = (
     "Measured with thread CPU time on the same machine: the micro-kernel alone, on panels that "
     "stay in L1, runs at 170-215 GFLOP/s (75-93% of the measured peak); sweeping a real A block "

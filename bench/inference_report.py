@@ -154,7 +154,7 @@ def write_report(args):
             continue
         other = theirs[(config, threads)]
         # At one thread numpy's and torch's copies run on the calling thread alone, so their
-        # wall-clock rate stands in for a rate per CPU second.
+        # wall-clock rate serves as a rate per CPU second.
         bandwidth, _ = bound_bandwidth(dict(mine, copy_gb_per_second=mine["copy_gb_per_cpu_second"]),
                                        torch_by_threads.get(threads))
         bound = bandwidth * 1e9 / decode_bytes(mine)
