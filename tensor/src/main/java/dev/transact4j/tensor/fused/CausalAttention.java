@@ -460,26 +460,19 @@ public final class CausalAttention {
         int j = 0;
         float sum = 0f;
         if (simd) {
+            // One exp per loop: each VectorMath.exp inlines about 25 lane-wise operations, and C2
+            // gives up constant vector types, and with them store intrinsics, in a method that
+            // inlines too many (see GemmKernel.microKernel).
             int len = SPECIES.length();
             int bound = SPECIES.loopBound(count);
             FloatVector vs = FloatVector.broadcast(SPECIES, shift);
-            FloatVector acc0 = FloatVector.zero(SPECIES);
-            FloatVector acc1 = FloatVector.zero(SPECIES);
-            int bound2 = count - count % (2 * len);
-            for (; j < bound2; j += 2 * len) {
-                FloatVector e0 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j).sub(vs));
-                FloatVector e1 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j + len).sub(vs));
-                e0.intoArray(s, j);
-                e1.intoArray(s, j + len);
-                acc0 = acc0.add(e0);
-                acc1 = acc1.add(e1);
-            }
+            FloatVector acc = FloatVector.zero(SPECIES);
             for (; j < bound; j += len) {
-                FloatVector e0 = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j).sub(vs));
-                e0.intoArray(s, j);
-                acc0 = acc0.add(e0);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, s, j).sub(vs));
+                e.intoArray(s, j);
+                acc = acc.add(e);
             }
-            sum = VectorMath.sumLanes(acc0.add(acc1));
+            sum = VectorMath.sumLanes(acc);
         }
         for (; j < count; j++) {
             float e = (float) Math.exp(s[j] - shift);
