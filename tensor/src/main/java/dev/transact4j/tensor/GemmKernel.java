@@ -204,6 +204,8 @@ final class GemmKernel {
         FloatVector cg1 = ca0;
         FloatVector ch0 = ca0;
         FloatVector ch1 = ca0;
+
+        // one step of K per pass: two vectors of B, one broadcast of A per row
         int aEnd = ao + kc * 8;
         for (; ao < aEnd; ao += 8, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
@@ -233,6 +235,8 @@ final class GemmKernel {
             ch0 = b0.fma(av, ch0);
             ch1 = b1.fma(av, ch1);
         }
+
+        // the tile's rows in out, ldo apart
         int oa = oo;
         int ob = oa + ldo;
         int oc = ob + ldo;
@@ -273,6 +277,8 @@ final class GemmKernel {
         FloatVector ce1 = ca0;
         FloatVector cf0 = ca0;
         FloatVector cf1 = ca0;
+
+        // one step of K per pass: two vectors of B, one broadcast of A per row
         int aEnd = ao + kc * 6;
         for (; ao < aEnd; ao += 6, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
@@ -296,6 +302,8 @@ final class GemmKernel {
             cf0 = b0.fma(av, cf0);
             cf1 = b1.fma(av, cf1);
         }
+
+        // the tile's rows in out, ldo apart
         int oa = oo;
         int ob = oa + ldo;
         int oc = ob + ldo;

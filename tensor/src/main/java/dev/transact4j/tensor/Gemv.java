@@ -142,6 +142,8 @@ final class Gemv {
         FloatVector s61 = s00;
         FloatVector s70 = s00;
         FloatVector s71 = s00;
+
+        // even vector steps into accumulator 0, odd ones into 1, a last odd step into 0
         int bound2 = k - k % (2 * LANES);
         int p = 0;
         for (; p < bound2; p += 2 * LANES) {
@@ -176,6 +178,8 @@ final class Gemv {
             s70 = FloatVector.fromArray(SPECIES, w, o7 + p).fma(v0, s70);
             p += LANES;
         }
+
+        // lanes added in order, then the scalar tail
         s00.add(s01).intoArray(lanes, 0);
         sums[0] = addLanes(lanes);
         s10.add(s11).intoArray(lanes, 0);

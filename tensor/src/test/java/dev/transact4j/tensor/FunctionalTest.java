@@ -129,10 +129,10 @@ class FunctionalTest {
                             assertEquals(weights.length, fused.length, "one result per weight");
                             for (int i = 0; i < weights.length; i++) {
                                 Tensor expected = Functional.linear(x, weights[i], b == null ? null : b[i]);
-                                String what = "weight " + i + " of K = " + in + ", x " + Shapes.str(xShape) + ", "
+                                String label = "weight " + i + " of K = " + in + ", x " + Shapes.str(xShape) + ", "
                                         + threads + " threads" + (b == null ? ", no biases" : "");
-                                assertEquals(Shapes.str(expected.shape()), Shapes.str(fused[i].shape()), what);
-                                ArrayAssert.assertBitwiseEqual(what, expected.toArray(), fused[i].toArray());
+                                assertEquals(Shapes.str(expected.shape()), Shapes.str(fused[i].shape()), label);
+                                ArrayAssert.assertBitwiseEqual(label, expected.toArray(), fused[i].toArray());
                             }
                         }
                     }

@@ -228,14 +228,14 @@ class CausalAttentionTest {
 
             for (boolean simd : new boolean[] {true, false}) {
                 for (float[] m : new float[][] {null, mask}) {
-                    String what = "Tq=" + tq + " simd=" + simd + (m == null ? "" : " masked");
+                    String label = "Tq=" + tq + " simd=" + simd + (m == null ? "" : " masked");
                     Run compact = run(q, k, v, m, null, d, 0.3f, simd);
                     float[] out = new float[d.qSize()];
                     float[] lse = new float[d.b * d.nh * d.tq];
                     CausalAttention.forward(q, 0, kCache, 0, vCache, 0, m, 0, out, 0, lse, 0,
                             d.b, d.nh, d.nkv, d.tq, d.tk, capacity, true, d.hs, 0.3f, simd);
-                    assertBitwiseEqual("out " + what, compact.out, out);
-                    assertBitwiseEqual("lse " + what, compact.lse, lse);
+                    assertBitwiseEqual("out " + label, compact.out, out);
+                    assertBitwiseEqual("lse " + label, compact.lse, lse);
                 }
             }
         }
