@@ -451,7 +451,13 @@ final class GemmKernel {
         }
     }
 
-    /** Packs {@code B[pc .. pc+kc, jc .. jc+nc]} of a row-major B into NR-column micro-panels. */
+    /**
+     * Packs {@code B[pc .. pc+kc, jc .. jc+nc]} of a row-major B into NR-column micro-panels.
+     *
+     * <p>Full rows are copied with {@code System.arraycopy}, not vectors: C2 inlines this method
+     * into {@link #block}, and in a training run the vector stores here failed to compile as
+     * intrinsics and ran as plain Java calls.
+     */
     static void packB(float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc, float[] dst) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
@@ -460,8 +466,7 @@ final class GemmKernel {
                 int src = bOffset + (pc + p) * ldb + jc + jr;
                 int d = base + p * NR;
                 if (nr == NR) {
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d);
-                    FloatVector.fromArray(SPECIES, b, src + LANES).intoArray(dst, d + LANES);
+                    System.arraycopy(b, src, dst, d, NR);
                 } else {
                     for (int j = 0; j < nr; j++) {
                         dst[d + j] = b[src + j];

@@ -49,7 +49,7 @@ final class Gemv {
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
-            float[] lanes = new float[LANES];
+            float[] lanes = new float[2 * LANES];
             float[] sums = new float[8];
             int[] rowStart = new int[8];
             rowRange(r0, r1, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
@@ -72,7 +72,7 @@ final class Gemv {
         }
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, firstRow[count], grain, (r0, r1) -> {
-            float[] lanes = new float[LANES];
+            float[] lanes = new float[2 * LANES];
             float[] sums = new float[8];
             int[] rowStart = new int[8];
 
@@ -179,22 +179,30 @@ final class Gemv {
             p += LANES;
         }
 
-        // lanes added in order, then the scalar tail
-        s00.add(s01).intoArray(lanes, 0);
+        // the two accumulators added lane by lane, the lanes in order, then the scalar tail
+        s00.intoArray(lanes, 0);
+        s01.intoArray(lanes, LANES);
         sums[0] = addLanes(lanes);
-        s10.add(s11).intoArray(lanes, 0);
+        s10.intoArray(lanes, 0);
+        s11.intoArray(lanes, LANES);
         sums[1] = addLanes(lanes);
-        s20.add(s21).intoArray(lanes, 0);
+        s20.intoArray(lanes, 0);
+        s21.intoArray(lanes, LANES);
         sums[2] = addLanes(lanes);
-        s30.add(s31).intoArray(lanes, 0);
+        s30.intoArray(lanes, 0);
+        s31.intoArray(lanes, LANES);
         sums[3] = addLanes(lanes);
-        s40.add(s41).intoArray(lanes, 0);
+        s40.intoArray(lanes, 0);
+        s41.intoArray(lanes, LANES);
         sums[4] = addLanes(lanes);
-        s50.add(s51).intoArray(lanes, 0);
+        s50.intoArray(lanes, 0);
+        s51.intoArray(lanes, LANES);
         sums[5] = addLanes(lanes);
-        s60.add(s61).intoArray(lanes, 0);
+        s60.intoArray(lanes, 0);
+        s61.intoArray(lanes, LANES);
         sums[6] = addLanes(lanes);
-        s70.add(s71).intoArray(lanes, 0);
+        s70.intoArray(lanes, 0);
+        s71.intoArray(lanes, LANES);
         sums[7] = addLanes(lanes);
         for (; p < k; p++) {
             float xp = x[xo + p];
@@ -224,7 +232,8 @@ final class Gemv {
             s0 = FloatVector.fromArray(SPECIES, w, w0 + p).fma(FloatVector.fromArray(SPECIES, x, xo + p), s0);
             p += LANES;
         }
-        s0.add(s1).intoArray(lanes, 0);
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, LANES);
         float sum = addLanes(lanes);
         for (; p < k; p++) {
             sum = Math.fma(w[w0 + p], x[xo + p], sum);
@@ -248,7 +257,7 @@ final class Gemv {
                           float[] x, int xOffset, int ldx, float beta, float[] y, int yOffset, int ldy) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
-            float[] lanes = new float[LANES];
+            float[] lanes = new float[2 * LANES];
             float[] sums = new float[MAX_BATCH];
             // Rows of X past the batch repeat the last one; their sums are discarded.
             int x0 = xOffset;
@@ -303,13 +312,17 @@ final class Gemv {
             s30 = FloatVector.fromArray(SPECIES, other, o3 + p).fma(v0, s30);
             p += LANES;
         }
-        s00.add(s01).intoArray(lanes, 0);
+        s00.intoArray(lanes, 0);
+        s01.intoArray(lanes, LANES);
         float sum0 = addLanes(lanes);
-        s10.add(s11).intoArray(lanes, 0);
+        s10.intoArray(lanes, 0);
+        s11.intoArray(lanes, LANES);
         float sum1 = addLanes(lanes);
-        s20.add(s21).intoArray(lanes, 0);
+        s20.intoArray(lanes, 0);
+        s21.intoArray(lanes, LANES);
         float sum2 = addLanes(lanes);
-        s30.add(s31).intoArray(lanes, 0);
+        s30.intoArray(lanes, 0);
+        s31.intoArray(lanes, LANES);
         float sum3 = addLanes(lanes);
         for (; p < k; p++) {
             float sv = shared[so + p];
@@ -399,16 +412,20 @@ final class Gemv {
     }
 
     /**
-     * Adds the lanes stored by {@code intoArray} from first to last. {@code reduceLanes(ADD)}
-     * leaves the order of the additions to the implementation, which may differ between compiled
-     * and interpreted code; on JDK 25 it made the same row round differently at 1 and 2 threads.
-     * The vector is stored by the caller because C2 boxes a vector passed to a call it does not
-     * inline.
+     * Returns {@code sum over j of (lanes[j] + lanes[LANES + j])}, adding j from first to last: the
+     * two accumulators of a dot product, stored by {@code intoArray}, added lane by lane and
+     * then across. {@code reduceLanes(ADD)} leaves the order of the additions to the
+     * implementation, which may differ between compiled and interpreted code; on JDK 25 it made
+     * the same row round differently at 1 and 2 threads. The caller stores the accumulators
+     * because C2 boxes a vector passed to a call it does not inline. They are added here, not by a
+     * vector add in the kernel, because every Vector API operation inlined into a kernel brings C2
+     * closer to the limit past which it no longer compiles the kernel's vector stores as
+     * intrinsics (see {@link GemmKernel#microKernel}).
      */
     private static float addLanes(float[] lanes) {
         float sum = 0f;
-        for (float lane : lanes) {
-            sum += lane;
+        for (int j = 0; j < LANES; j++) {
+            sum += lanes[j] + lanes[LANES + j];
         }
         return sum;
     }

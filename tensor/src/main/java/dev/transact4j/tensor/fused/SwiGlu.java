@@ -83,11 +83,13 @@ public final class SwiGlu {
         Simd.checkRange("SwiGlu.backward", "dup", dup, dupOffset, total, shape);
 
         Parallel.forRange(0, n, Simd.grain(i), (lo, hi) -> {
+            float[] sigmoids = simd ? new float[i] : null;
             for (int r = lo; r < hi; r++) {
                 int start = r * i;
                 if (simd) {
+                    sigmoidVector(gate, gateOffset + start, sigmoids, i);
                     backwardVector(gate, gateOffset + start, up, upOffset + start, dout, doutOffset + start,
-                            dgate, dgateOffset + start, dup, dupOffset + start, i);
+                            dgate, dgateOffset + start, dup, dupOffset + start, sigmoids, i);
                 } else {
                     for (int e = 0; e < i; e++) {
                         float g = gate[gateOffset + start + e];
@@ -118,8 +120,24 @@ public final class SwiGlu {
         }
     }
 
+    /**
+     * Stores {@code sigmoid(gate)} of the whole vectors of a row in {@code s[0 ..]}.
+     *
+     * <p>Kept apart from {@link #backwardVector} because C2 gives up on a method with too many
+     * inlined Vector API operations: with the exp inlined beside the gradient arithmetic, the
+     * store intrinsics of the gradients failed and each store ran as a plain Java call.
+     */
+    private static void sigmoidVector(float[] gate, int go, float[] s, int count) {
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(count);
+        for (int e = 0; e < bound; e += len) {
+            sigmoid(FloatVector.fromArray(SPECIES, gate, go + e)).intoArray(s, e);
+        }
+    }
+
+    /** Adds the gradients of one row, with the sigmoids of its whole vectors already in {@code sig}. */
     private static void backwardVector(float[] gate, int go, float[] up, int uo, float[] dout, int doo,
-                                       float[] dgate, int dgo, float[] dup, int duo, int count) {
+                                       float[] dgate, int dgo, float[] dup, int duo, float[] sig, int count) {
         int len = SPECIES.length();
         int bound = SPECIES.loopBound(count);
         FloatVector one = FloatVector.broadcast(SPECIES, 1f);
@@ -128,7 +146,7 @@ public final class SwiGlu {
             FloatVector g = FloatVector.fromArray(SPECIES, gate, go + e);
             FloatVector u = FloatVector.fromArray(SPECIES, up, uo + e);
             FloatVector d = FloatVector.fromArray(SPECIES, dout, doo + e);
-            FloatVector s = sigmoid(g);
+            FloatVector s = FloatVector.fromArray(SPECIES, sig, e);
             FloatVector dsilu = s.mul(one.add(g.mul(one.sub(s))));
             d.mul(u).mul(dsilu).add(FloatVector.fromArray(SPECIES, dgate, dgo + e)).intoArray(dgate, dgo + e);
             d.mul(g.mul(s)).add(FloatVector.fromArray(SPECIES, dup, duo + e)).intoArray(dup, duo + e);
