@@ -54,6 +54,12 @@ for threads in 1 2; do
   done
 done
 
+# How fast our decode-step products read weight sets of growing size: where the last-level cache
+# stops holding them.
+WORKING_SET="$RESULTS/inference-working-set.jsonl"
+java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+  dev.transact4j.bench.InferenceBench --working-set --threads 1,2 2>/dev/null | tee "$WORKING_SET"
+
 # Where our prefill and decode time goes: one Java Flight Recorder run per configuration on one
 # thread, because samples of the pool's worker threads do not show which phase they belong to.
 PROFILE="$RESULTS/inference-profile.jsonl"
@@ -69,6 +75,6 @@ for config in tiny small; do
   rm -f "$RESULTS/decode-$config.jfr" "$RESULTS/decode-$config.out"
 done
 
-"$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --profile "$PROFILE" \
+"$PYTHON" bench/inference_report.py --ours "$OURS" --torch "$THEIRS" --profile "$PROFILE" --working-set "$WORKING_SET" \
   --load-before "$LOAD_BEFORE" --command "bench/inference_compare.sh${*:+ $*}" --out "$RESULTS/inference.md"
 echo "Wrote $RESULTS/inference.md"

@@ -223,10 +223,55 @@ def write_report(args):
                      "by the time other jobs take.")
         lines.append("")
 
+    if args.working_set:
+        write_working_set(lines, read_lines(args.working_set), ours)
+
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:
         f.write("\n".join(lines))
     os.replace(tmp, args.out)
+
+
+def write_working_set(lines, sweep, ours):
+    """Appends the table of decode-step product speed by size of the weights read in turn."""
+    by_threads = {}
+    for line in sweep:
+        if "working_set_bytes" in line:
+            by_threads.setdefault(line["threads"], []).append(line)
+    if not by_threads:
+        return
+
+    lines.append("## Weights from cache or from memory")
+    lines.append("")
+    lines.append("Our decode-step product (`Gemm.sgemm` on one row) over weight sets of growing size, "
+                 "each read in the same order again and again as decode steps read a model: GB/s of "
+                 "weights per pass, fastest pass (`InferenceBench --working-set`, in the same sitting).")
+    lines.append("")
+
+    threads = sorted(by_threads)
+    lines.append("| weights read per pass (MiB) | " + " | ".join(f"GB/s, {t} thread(s)" for t in threads) + " |")
+    lines.append("|---|" + "---|" * len(threads))
+    sizes = sorted({line["working_set_bytes"] for rows in by_threads.values() for line in rows})
+    for size in sizes:
+        cells = []
+        for t in threads:
+            match = [line for line in by_threads[t] if line["working_set_bytes"] == size]
+            cells.append(f"{match[0]['gemv_gb_per_second']:.1f}" if match else "-")
+        lines.append(f"| {size / 2**20:.0f} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    steps = []
+    for (config, t), mine in sorted(ours.items()):
+        if t == 1:
+            kv = mine["kv_bytes_per_position"] * (mine["prompt"] + mine["decode"] / 2)
+            steps.append(f"{config} {(decode_bytes(mine) + kv) / 2**20:.0f} MiB")
+    lines.append("A decode step reads its weights plus the KV cache, on average over the timed steps "
+                 + ", ".join(steps) + ". "
+                 "Where that total falls on this table decides whether a step streams its weights from "
+                 "the last-level cache or from memory. The cache is shared with the other jobs on the "
+                 "host, so how much of it a run gets, and with it the decode speed of a model near the "
+                 "edge, moves between runs.")
+    lines.append("")
 
 
 def main():
@@ -236,6 +281,7 @@ def main():
     parser.add_argument("--load-before", required=True, help="/proc/loadavg 1, 5, 15 min at the start")
     parser.add_argument("--command", required=True, help="the command that produced the inputs")
     parser.add_argument("--profile", help="JSON lines written by decode_profile.py, one per configuration")
+    parser.add_argument("--working-set", help="JSON lines written by InferenceBench --working-set")
     parser.add_argument("--out", required=True, help="Markdown file to write")
     write_report(parser.parse_args())
 

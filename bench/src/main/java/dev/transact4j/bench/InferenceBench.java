@@ -6,6 +6,7 @@ import dev.transact4j.llama.LlamaKvCache;
 import dev.transact4j.llama.ModelStats;
 import dev.transact4j.nn.Linear;
 import dev.transact4j.nn.Module;
+import dev.transact4j.tensor.Gemm;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.Tensor;
@@ -33,7 +34,9 @@ import java.util.Random;
  * count only the time the work ran, not the time it waited for the core. With
  * {@code --profile} it also times the decode step's matrix-vector products alone (every
  * {@link Linear} of the model on one row), which splits a decode step into projections and the
- * rest (norms, rotary, attention over the cache, residual adds, allocation).
+ * rest (norms, rotary, attention over the cache, residual adds, allocation). With
+ * {@code --working-set} it runs no model and only times decode-step products over weight sets
+ * of growing size ({@link #workingSet}).
  *
  * <p>Output: one JSON object per line on standard output, read by {@code bench/inference_report.py}.
  *
@@ -51,7 +54,7 @@ public final class InferenceBench {
 
     /** Command-line options; see {@link #usage()}. */
     record Options(List<String> configs, int[] threads, int prompt, int decode, int warmup, int warmupSeconds,
-                   int repeats, boolean profile) {
+                   int repeats, boolean profile, boolean workingSet) {
     }
 
     public static void main(String[] args) {
@@ -69,6 +72,12 @@ public final class InferenceBench {
                 "cores", Runtime.getRuntime().availableProcessors()));
         for (int threads : options.threads()) {
             Parallel.setThreads(threads);
+            if (options.workingSet()) {
+                for (int mebibytes : WORKING_SET_MIB) {
+                    System.out.println(workingSet(mebibytes, threads, options.repeats()));
+                }
+                continue;
+            }
             for (String name : options.configs()) {
                 Bandwidth copy = copyBandwidth(threads, options.repeats());
                 System.out.println(measure(name, CONFIGS.get(name), threads, options, copy));
@@ -85,10 +94,15 @@ public final class InferenceBench {
         int warmupSeconds = 3;
         int repeats = 3;
         boolean profile = false;
+        boolean workingSet = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("--profile")) {
                 profile = true;
+                continue;
+            }
+            if (flag.equals("--working-set")) {
+                workingSet = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -113,7 +127,7 @@ public final class InferenceBench {
                 default -> throw new IllegalArgumentException("unknown option " + flag);
             }
         }
-        return new Options(configs, threads, prompt, decode, warmup, warmupSeconds, repeats, profile);
+        return new Options(configs, threads, prompt, decode, warmup, warmupSeconds, repeats, profile, workingSet);
     }
 
     private static int atLeast(String flag, String value, int min) {
@@ -131,11 +145,12 @@ public final class InferenceBench {
 
     private static String usage() {
         return "usage: InferenceBench [--configs tiny,small] [--threads 1,2] [--prompt 256] [--decode 128]\n"
-                + "                      [--warmup 2] [--warmup-seconds 3] [--repeats 3] [--profile]\n"
+                + "                      [--warmup 2] [--warmup-seconds 3] [--repeats 3] [--profile] [--working-set]\n"
                 + "  --prompt   prefill length in tokens; --decode greedy steps after it\n"
                 + "  --warmup   untimed rounds, repeated until --warmup-seconds have passed as well\n"
                 + "  --repeats  timed rounds (fastest prefill, median decode step)\n"
-                + "  --profile  also time the decode step's matrix-vector products alone";
+                + "  --profile  also time the decode step's matrix-vector products alone\n"
+                + "  --working-set  time only matrix-vector products over weight sets of 16 to 256 MiB, no model";
     }
 
     /** Returns the JSON line of one configuration at {@code threads} threads. */
@@ -269,6 +284,61 @@ public final class InferenceBench {
         for (Module child : module.children().values()) {
             collectLinears(child, out);
         }
+    }
+
+    /** Sizes of the weight sets that {@code --working-set} reads, in MiB. */
+    static final int[] WORKING_SET_MIB = {16, 32, 64, 96, 128, 160, 256};
+
+    /**
+     * Returns the JSON line of the speed at which decode-step products read a weight set of about
+     * {@code mebibytes} MiB: matrices of the small model's gate projection, [1376, 512], each
+     * multiplied by one row in turn, again and again in the same order, as decode steps read the
+     * weights. GB/s counts the weight bytes read per pass, for the fastest pass per wall-clock
+     * second and per CPU second of the calling thread. It shows up to what size the weights are
+     * served from the last-level cache rather than from memory.
+     */
+    static String workingSet(int mebibytes, int threads, int repeats) {
+        int rows = 1376;
+        int k = 512;
+        int count = Math.max(1, (int) ((long) mebibytes * 1024 * 1024 / ((long) rows * k * Float.BYTES)));
+        float[][] weights = new float[count][rows * k];
+        for (float[] w : weights) {
+            Arrays.fill(w, 0.01f);
+        }
+        float[] x = new float[k];
+        Arrays.fill(x, 1f);
+        float[] y = new float[rows];
+
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        int passes = Math.max(repeats, 8);
+        double[] seconds = new double[passes];
+        double[] cpuSeconds = new double[passes];
+        // untimed passes for at least half a second first, so that C2 has compiled the kernel
+        long warmupEnd = System.nanoTime() + 500_000_000L;
+        for (int r = -3; r < passes; r++) {
+            if (r == -1 && System.nanoTime() < warmupEnd) {
+                r = -2;
+            }
+            long cpuStart = cpu.getCurrentThreadCpuTime();
+            long start = System.nanoTime();
+            for (float[] w : weights) {
+                Gemm.sgemm(false, true, 1, rows, k, 1f, x, 0, k, w, 0, k, 0f, y, 0, rows);
+            }
+            if (r >= 0) {
+                seconds[r] = (System.nanoTime() - start) * 1e-9;
+                cpuSeconds[r] = (cpu.getCurrentThreadCpuTime() - cpuStart) * 1e-9;
+            }
+        }
+        double bytes = (double) count * rows * k * Float.BYTES;
+        List<Object> fields = new ArrayList<>(List.of(
+                "working_set_bytes", (long) bytes,
+                "threads", threads,
+                "gemv_gb_per_second", bytes / min(seconds) / 1e9));
+        if (threads == 1) {
+            fields.add("gemv_gb_per_cpu_second");
+            fields.add(bytes / min(cpuSeconds) / 1e9);
+        }
+        return json(fields.toArray());
     }
 
     /**
