@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code transact demo}: pretrain, prune with TransAct, fine-tune and compare, on the embedded corpus. */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Pretrain a small Llama on the embedded Brown corpus, prune it with TransAct over several "
-                + "shots, fine-tune it, and print a table comparing the dense and pruned models. About 3 to 5 "
-                + "minutes on 2 cores with the defaults. Writes the models, the pruning report and a loss "
+                + "shots, fine-tune it, and print a table comparing the dense and pruned models. About one "
+                + "minute on 2 cores with the defaults. Writes the models, the pruning report and a loss "
                 + "plot into the output folder.")
 public final class DemoCommand implements Callable<Integer> {
 
