@@ -4,7 +4,7 @@
 Run through bench/gemm_compare.sh, which installs the packages and builds the benchmarks. For
 each shape and thread count this script runs JMH on that one case and numpy on the same case
 right beside it, in --rounds rounds that alternate which side goes first, so both see the same
-load on a shared machine; the thread count of numpy is set by threadpoolctl. Both sides report
+load on a shared machine. threadpoolctl sets the thread count of numpy. Both sides report
 their fastest measurement over all rounds, since other processes can only add time. The script refuses to compare against any BLAS other than OpenBLAS, because
 Debian's python3-numpy without libopenblas0 runs the unoptimised reference BLAS.
 """
@@ -205,7 +205,7 @@ def write_report(args, blas):
     load_before = open("/proc/loadavg").read().split()[:3]
 
     # Machine limits first, then each case on both sides back to back, in rounds that alternate
-    # which side goes first: this machine's speed drifts by up to 20% over minutes.
+    # which side goes first, because this machine's speed drifts by up to 20% over minutes.
     machine_runs = run_jmh(args.jar, "MachineBench", {}, log)
     machine = {method: best for (method, _, _), (best, _) in machine_runs.items()}
     jvm = next(iter(machine_runs.values()))[1]
