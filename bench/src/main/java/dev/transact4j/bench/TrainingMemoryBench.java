@@ -8,15 +8,16 @@ import dev.transact4j.nn.optim.AdamWOptimizer;
 import dev.transact4j.nn.optim.Optimizer;
 import dev.transact4j.nn.optim.ParameterGroup;
 import dev.transact4j.tensor.Parallel;
+import dev.transact4j.train.io.AtomicFiles;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -295,8 +296,6 @@ public final class TrainingMemoryBench {
     private static void write(Path out, String text) throws IOException {
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(out, text.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,5 +1,6 @@
 package dev.transact4j.train.data;
 
+import dev.transact4j.train.io.AtomicFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -125,6 +126,6 @@ final class TokenFileWriter implements Closeable {
     }
 
     private Path newTempFile() throws IOException {
-        return Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".tmp");
+        return AtomicFiles.newTemporary(target);
     }
 }

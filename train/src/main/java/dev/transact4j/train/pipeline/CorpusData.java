@@ -7,13 +7,13 @@ import dev.transact4j.train.data.DatasetSource;
 import dev.transact4j.train.data.ProgressListener;
 import dev.transact4j.train.data.TokenEncoder;
 import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +42,7 @@ public final class CorpusData {
                             + "it belongs to the transact4j-train jar");
                 }
                 Path target = directory.resolve(name);
-                Path temporary = Files.createTempFile(directory, "." + name, ".tmp");
-                Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.write(target, in.readAllBytes());
                 files.put(name, target);
             }
         }
@@ -86,9 +84,7 @@ public final class CorpusData {
             if (Files.exists(file) && java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
                 return file;
             }
-            Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-            Files.write(temporary, bytes);
-            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.write(file, bytes);
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);

@@ -13,6 +13,7 @@ import dev.transact4j.llama.tokenizer.Tokenizer;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.train.data.TokenEncoder;
 import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.io.AtomicFiles;
 import dev.transact4j.train.trainer.PeakMemory;
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.PruningReport;
@@ -23,7 +24,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -212,8 +212,6 @@ public final class DemoRunner {
     }
 
     private static void writeAtomically(Path file, String text) throws IOException {
-        Path temporary = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        Files.writeString(temporary, text, StandardCharsets.UTF_8);
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 }
