@@ -17,6 +17,10 @@ final class CliModels {
 
     /** Loads the Hugging Face model directory {@code dir}; a missing or invalid one is a usage error. */
     static LlamaCheckpoint.Loaded load(CommandLine command, Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(command, dir + " is a file, not a model directory; pass the "
+                    + "directory that contains config.json and model.safetensors");
+        }
         if (!Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(command, "model directory not found: " + dir);
         }
@@ -26,7 +30,7 @@ final class CliModels {
         try {
             return LlamaCheckpoint.load(dir);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(command, "invalid model " + dir + ": " + firstLine(e.getMessage()));
+            throw new CommandLine.ParameterException(command, "invalid model " + dir + ": " + shortened(e.getMessage()));
         }
     }
 
@@ -55,15 +59,32 @@ final class CliModels {
         try {
             return LlamaConfig.load(path);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(command, firstLine(e.getMessage()));
+            throw new CommandLine.ParameterException(command, shortened(e.getMessage()));
         }
     }
 
-    static String firstLine(String message) {
+    /** Most lines of a message that {@link #shortened} keeps before its last line. */
+    static final int MAX_MESSAGE_LINES = 8;
+
+    /**
+     * Returns {@code message} with at most {@link #MAX_MESSAGE_LINES} lines followed by its last
+     * line, which often gives the fix, and a count of the lines left out. A weight check can list
+     * hundreds of tensors, one per line.
+     */
+    static String shortened(String message) {
         if (message == null) {
             return "";
         }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline) + " ...";
+        String[] lines = message.split("\n");
+        if (lines.length <= MAX_MESSAGE_LINES + 1) {
+            return message;
+        }
+        StringBuilder head = new StringBuilder();
+        for (int i = 0; i < MAX_MESSAGE_LINES; i++) {
+            head.append(lines[i]).append('\n');
+        }
+        int left = lines.length - MAX_MESSAGE_LINES - 1;
+        head.append("  ... ").append(left).append(left == 1 ? " more line" : " more lines").append('\n');
+        return head.append(lines[lines.length - 1]).toString();
     }
 }

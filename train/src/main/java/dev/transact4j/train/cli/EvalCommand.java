@@ -85,15 +85,20 @@ public final class EvalCommand implements Callable<Integer> {
         if (maxTokens > 0 && ids.length > maxTokens) {
             ids = java.util.Arrays.copyOf(ids, (int) maxTokens);
         }
+        Path source = input.text != null ? input.text : input.tokens;
         if (ids.length < 2) {
-            throw new CommandLine.ParameterException(cli, "the input has " + ids.length
-                    + " tokens; perplexity needs at least 2");
+            String counted = input.text != null ? " (with the beginning-of-sequence token)" : "";
+            throw new CommandLine.ParameterException(cli, source + " gives " + ids.length + " token(s)" + counted
+                    + ", and perplexity needs at least 2; pass a file with some text in it");
         }
         int vocab = loaded.model().config().vocabSize();
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocab) {
-                throw new CommandLine.ParameterException(cli, "token " + i + " is id " + ids[i]
-                        + ", outside the model's vocabulary of " + vocab + "; use the model's tokenizer");
+                String hint = input.text != null ? "use the model's tokenizer"
+                        : "check that it is a token file (uint16 ids, or an llm.c header) written with the model's "
+                        + "tokenizer, not a text file, which goes to --text";
+                throw new CommandLine.ParameterException(cli, source + ": token " + i + " is id " + ids[i]
+                        + ", outside the model's vocabulary of " + vocab + "; " + hint);
             }
         }
         long start = System.nanoTime();
@@ -135,7 +140,7 @@ public final class EvalCommand implements Callable<Integer> {
             sequence.read(0, ids, 0, ids.length);
             return ids;
         } catch (dev.transact4j.train.data.DatasetException e) {
-            throw new CommandLine.ParameterException(cli, CliModels.firstLine(e.getMessage()));
+            throw new CommandLine.ParameterException(cli, CliModels.shortened(e.getMessage()));
         } finally {
             Files.deleteIfExists(cache);
         }

@@ -188,7 +188,7 @@ public final class PruneCommand implements Callable<Integer> {
         try {
             result = pipeline.run(pipelineMode, dense);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cli, CliModels.firstLine(e.getMessage()));
+            throw new CommandLine.ParameterException(cli, CliModels.shortened(e.getMessage()));
         }
         // an ft run keeps the plot of the shots that came before it
         String plot = pipelineMode == TransActPipeline.Mode.FT ? "loss-curves-ft.png" : "loss-curves.png";

@@ -56,9 +56,11 @@ public final class TransactCommand implements Runnable {
     private static int handleParameterError(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println(command.getCommandName().equals("transact") ? "transact: " + e.getMessage()
-                : "transact " + qualifiedName(command) + ": " + e.getMessage()
-                + " (see --help)");
+        // a message of several lines (a weight check's tensor list) ends with its own advice
+        String message = e.getMessage();
+        String hint = message != null && message.contains("\n") ? "" : " (see --help)";
+        err.println(command.getCommandName().equals("transact") ? "transact: " + message
+                : "transact " + qualifiedName(command) + ": " + message + hint);
         err.flush();
         return EXIT_USAGE;
     }

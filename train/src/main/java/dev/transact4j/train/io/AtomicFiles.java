@@ -49,7 +49,11 @@ public final class AtomicFiles {
         }
     }
 
-    /** Renames a filled temporary file over {@code target}, atomically where the file system allows. */
+    /**
+     * Renames a filled temporary file over {@code target} in one atomic step.
+     *
+     * @throws java.nio.file.AtomicMoveNotSupportedException on a file system without atomic renames
+     */
     public static void moveOver(Path temporary, Path target) throws IOException {
         Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

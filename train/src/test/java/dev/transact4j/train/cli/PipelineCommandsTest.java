@@ -149,4 +149,54 @@ class PipelineCommandsTest {
         assertTrue(generate.out().startsWith("The jury"), generate.out());
         assertTrue(generate.err().contains("generation: 5 tokens"), generate.err());
     }
+
+    @Test
+    void evalNamesBadModelsAndInputs() throws Exception {
+        Path text = dir.resolve("some.txt");
+        Files.writeString(text, "The jury said it did find that the election was conducted.");
+
+        // a file where the model directory belongs
+        assertUsageError("is a file, not a model directory", "eval", "--model", text.toString(), "--text",
+                text.toString());
+
+        // an empty text file is named, with what to do
+        Path empty = Files.createFile(dir.resolve("empty.txt"));
+        Run emptyRun = run("eval", "--model", modelDir.toString(), "--text", empty.toString());
+        assertEquals(2, emptyRun.code(), emptyRun.err());
+        assertTrue(emptyRun.err().contains(empty.toString()), emptyRun.err());
+        assertTrue(emptyRun.err().contains("pass a file with some text in it"), emptyRun.err());
+
+        // a config that no longer fits the weights: the tensors and the advice are kept
+        Path mismatched = dir.resolve("mismatched");
+        Files.createDirectories(mismatched);
+        try (var files = Files.list(modelDir)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, mismatched.resolve(file.getFileName()));
+            }
+        }
+        Path config = mismatched.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"intermediate_size\": 48", "\"intermediate_size\": 40"));
+        Run mismatch = run("eval", "--model", mismatched.toString(), "--text", text.toString());
+        assertEquals(2, mismatch.code(), mismatch.err());
+        assertTrue(mismatch.err().contains("3 with the wrong shape"), mismatch.err());
+        assertTrue(mismatch.err().contains("wrong shape: model.layers.0.mlp.down_proj.weight"), mismatch.err());
+        assertTrue(mismatch.err().contains("Use the config.json saved with these weights"), mismatch.err());
+    }
+
+    @Test
+    void shortenedKeepsHeadAndLastLine() {
+        StringBuilder message = new StringBuilder("summary");
+        for (int i = 0; i < 20; i++) {
+            message.append("\n  item ").append(i);
+        }
+        message.append("\nadvice");
+
+        List<String> lines = CliModels.shortened(message.toString()).lines().toList();
+
+        assertEquals(CliModels.MAX_MESSAGE_LINES + 2, lines.size());
+        assertEquals("summary", lines.get(0));
+        assertEquals("  ... 13 more lines", lines.get(CliModels.MAX_MESSAGE_LINES));
+        assertEquals("advice", lines.get(lines.size() - 1));
+        assertEquals("one line", CliModels.shortened("one line"));
+    }
 }
