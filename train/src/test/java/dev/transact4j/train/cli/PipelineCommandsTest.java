@@ -166,6 +166,14 @@ class PipelineCommandsTest {
         assertTrue(emptyRun.err().contains(empty.toString()), emptyRun.err());
         assertTrue(emptyRun.err().contains("pass a file with some text in it"), emptyRun.err());
 
+        // a text file of even length read as uint16 token ids: the file is named, and --text suggested
+        Path textAsTokens = dir.resolve("text-as-tokens.bin");
+        Files.writeString(textAsTokens, "abcd");
+        Run tokens = run("eval", "--model", modelDir.toString(), "--token-file", textAsTokens.toString());
+        assertEquals(2, tokens.code(), tokens.err());
+        assertTrue(tokens.err().contains(textAsTokens.toString()), tokens.err());
+        assertTrue(tokens.err().contains("which goes to --text"), tokens.err());
+
         // a config that no longer fits the weights: the tensors and the advice are kept
         Path mismatched = dir.resolve("mismatched");
         Files.createDirectories(mismatched);
