@@ -21,12 +21,12 @@ import picocli.CommandLine.Option;
 
 /** {@code transact eval}: sliding-window perplexity of a model on a text or token file. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Compute a model's perplexity on a text or token file with the sliding-window method "
-                + "(windows of --context tokens every --stride tokens; each token is scored once). The "
+        description = {"Compute a model's perplexity on a text or token file with the sliding-window method.",
+                "", "Windows of --context tokens start every --stride tokens, and each token is scored once. The "
                 + "validation perplexity that pretrain, train and prune log is a different measure, so the "
                 + "two differ on the same model: it scores separate blocks of --seq-len tokens, and only the "
                 + "first --eval-batches micro-batches of the validation data. The demo scores the blocks of "
-                + "its 30,000-character validation slice.")
+                + "its 30,000-character validation slice."})
 public final class EvalCommand implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -28,9 +28,13 @@ final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL",
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
             description = "A model directory, a config.json file, or a preset name: tiny or small.")
     String model;
+
+    @Option(names = "--model", paramLabel = "MODEL",
+            description = "The same as the MODEL argument, spelled as the other commands take it.")
+    String modelOption;
 
     @Option(names = "--context", paramLabel = "TOKENS",
             description = "Context length at which attention FLOPs are counted, in tokens "
@@ -39,6 +43,17 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (model != null && modelOption != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give the model once, as the MODEL argument or as --model, not both");
+        }
+        if (model == null) {
+            model = modelOption;
+        }
+        if (model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "missing MODEL: pass a model directory, a config.json file, or a preset name (tiny or small)");
+        }
         LlamaConfig config = loadConfig();
         int contextLength = context == null ? config.maxPositionEmbeddings() : context;
         if (contextLength < 1) {

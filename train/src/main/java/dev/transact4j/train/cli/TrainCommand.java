@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train",
         mixinStandardHelpOptions = true,
-        description = {"Train a Llama model on the CPU, writing checkpoints and metrics.jsonl into the run directory.",
+        description = {"Train a Llama model on the CPU, writing checkpoints and a metrics log into the run directory.",
             "Without --train it trains on the embedded Brown corpus with the demo tokenizer."})
 final class TrainCommand implements Callable<Integer> {
 

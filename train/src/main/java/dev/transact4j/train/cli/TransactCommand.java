@@ -59,7 +59,8 @@ public final class TransactCommand implements Runnable {
         // a message of several lines (a weight check's tensor list) ends with its own advice
         String message = e.getMessage();
         String hint = message != null && message.contains("\n") ? "" : " (see --help)";
-        err.println(command.getCommandName().equals("transact") ? "transact: " + message
+        err.println(command.getCommandName().equals("transact") ? "transact: " + message + "; run transact --help"
+                + " for the commands"
                 : "transact " + qualifiedName(command) + ": " + message + hint);
         err.flush();
         return EXIT_USAGE;

@@ -98,8 +98,8 @@ public final class DemoRunner {
         long tokens = settings.pretrainTokens() + pruneTokens + fineTuneTokens;
         TrainingData data = CorpusData.brown(dir.resolve("data"), encoder, 5 * tokens, 30_000, seqLen,
                 config.vocabSize());
-        out.printf(Locale.ROOT, "Data: %,d training and %,d validation blocks of %d tokens%n",
-                data.train().blockCount(), data.validation().blockCount(), seqLen);
+        out.printf(Locale.ROOT, "Data: %,d training and %,d validation blocks of %d tokens (%d positions, "
+                + "each with its next token)%n", data.train().blockCount(), data.validation().blockCount(), seqLen + 1, seqLen);
 
         PipelineOptions options = new PipelineOptions(config.attentionWidth() * settings.keepPercent() / 100,
                 config.intermediateSize() * settings.keepPercent() / 100, null, null, settings.shots(), 64,

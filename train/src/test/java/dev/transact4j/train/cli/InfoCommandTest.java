@@ -71,6 +71,25 @@ class InfoCommandTest {
     }
 
     @Test
+    void modelOptionMatchesArgument() {
+        Run argument = run("info", "tiny");
+        Run option = run("info", "--model", "tiny");
+        assertEquals(0, option.code(), option.err());
+        assertEquals(argument.out(), option.out());
+    }
+
+    @Test
+    void modelGivenTwiceOrNeverFails() {
+        Run twice = run("info", "tiny", "--model", "small");
+        assertEquals(2, twice.code());
+        assertTrue(twice.err().contains("not both"), twice.err());
+
+        Run never = run("info");
+        assertEquals(2, never.code());
+        assertTrue(never.err().contains("missing MODEL"), never.err());
+    }
+
+    @Test
     void missingModelFailsWithExitTwo() {
         Run run = run("info", dir.resolve("absent").toString());
         assertEquals(2, run.code());
