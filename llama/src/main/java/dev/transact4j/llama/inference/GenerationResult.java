@@ -19,11 +19,22 @@ public record GenerationResult(int[] promptIds, int[] generatedIds, String text,
     /** The cause that ended a generation. */
     public enum StopReason {
         /** The model generated an EOS id or another stop id. */
-        EOS,
+        EOS("end-of-sequence token"),
         /** {@code max_new_tokens} tokens were generated. */
-        MAX_TOKENS,
+        MAX_TOKENS("max_new_tokens reached"),
         /** The KV cache has no room for another position. */
-        CONTEXT_FULL
+        CONTEXT_FULL("context full");
+
+        private final String description;
+
+        StopReason(String description) {
+            this.description = description;
+        }
+
+        /** Returns the reason in words, as {@link #summary()} prints it. */
+        public String description() {
+            return description;
+        }
     }
 
     /** Returns the prompt ids processed per second in the prompt pass. */
@@ -41,9 +52,13 @@ public record GenerationResult(int[] promptIds, int[] generatedIds, String text,
         return steps <= 0 || generationNanos == 0 ? Double.NaN : steps * 1e9 / generationNanos;
     }
 
-    /** Returns a one-line report, such as {@code prompt: 12 tokens, 340.2 tokens/s; generation: 64 tokens, 21.7 tokens/s (EOS)}. */
+    /**
+     * Returns a one-line report, such as {@code prompt: 12 tokens, 340.2 tokens/s; generation: 64
+     * tokens, 21.7 tokens/s (stopped: end-of-sequence token)}.
+     */
     public String summary() {
-        return String.format(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s (%s)",
-                promptIds.length, promptTokensPerSecond(), generatedIds.length, generationTokensPerSecond(), stopReason);
+        return String.format(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generation: %d tokens, %.1f tokens/s "
+                        + "(stopped: %s)", promptIds.length, promptTokensPerSecond(), generatedIds.length,
+                generationTokensPerSecond(), stopReason.description());
     }
 }

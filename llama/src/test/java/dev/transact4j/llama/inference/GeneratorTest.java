@@ -254,6 +254,7 @@ class GeneratorTest {
         assertTrue(result.generationTokensPerSecond() > 0, result.summary());
         assertTrue(result.summary().startsWith("prompt: 2 tokens, "), result.summary());
         assertTrue(result.summary().contains("generation: 4 tokens"), result.summary());
+        assertTrue(result.summary().endsWith("(stopped: " + result.stopReason().description() + ")"), result.summary());
     }
 
     @Test
