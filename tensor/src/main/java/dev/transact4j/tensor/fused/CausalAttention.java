@@ -1,5 +1,6 @@
 package dev.transact4j.tensor.fused;
 
+import dev.transact4j.tensor.Gemm;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
@@ -42,6 +43,15 @@ public final class CausalAttention {
      * once, and {@link #forwardKvCache} reads them in place.
      */
     static final int QUERY_BLOCK = 32;
+
+    /**
+     * Minimum query rows for which {@link #forward} on a transposed key cache (a prefill) computes
+     * scores and the weighted sum of values as matrix products ({@link #forwardBlocked}).
+     */
+    static final int BLOCKED_MIN_ROWS = 16;
+
+    /** Query rows per pair of matrix products in {@link #forwardBlocked}. */
+    static final int BLOCKED_ROWS = 64;
 
     /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
     private static final int ROW_BLOCK = 4;
@@ -162,6 +172,11 @@ public final class CausalAttention {
                 b, nh, nkv, tq, tk, capacity, keysTransposed, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
+        if (simd && keysTransposed && tq >= BLOCKED_MIN_ROWS) {
+            forwardBlocked(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                    b, nh, nkv, tq, tk, capacity, hs, scale);
+            return;
+        }
 
         // work units: (batch, key/value head, block of query rows), for every query head of the group
         int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
@@ -218,6 +233,83 @@ public final class CausalAttention {
                 }
             }
         });
+    }
+
+    /**
+     * The vector path of {@link #forward} for many query rows on keys stored transposed
+     * {@code [B, NKV, HS, capacity]}: per query head and block of {@link #BLOCKED_ROWS} rows, the
+     * scores are one matrix product {@code S = scale * Q K^T} and the output another,
+     * {@code O = P V}, instead of a matrix-vector product per row. The scores have the bits of
+     * {@link #scoresTransposed} (the product sums d = 0 .. HS-1 with one fused multiply-add each
+     * and then scales). The weighted sum adds the keys in K blocks of the matrix product, so its
+     * last bits can differ from the row-by-row path.
+     */
+    private static void forwardBlocked(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                                       float[] mask, int maskOffset, float[] out, int outOffset,
+                                       float[] lse, int lseOffset,
+                                       int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
+        int group = nh / nkv;
+        Parallel.forRange(0, b * nh, 1, (lo, hi) -> {
+            float[] scores = new float[Math.min(tq, BLOCKED_ROWS) * tk];
+            float[] row = new float[tk];
+            float[] rowScale = new float[BLOCKED_ROWS];
+            for (int unit = lo; unit < hi; unit++) {
+                int bi = unit / nh;
+                int h = unit % nh;
+                int kvBase = (bi * nkv + h / group) * capacity * hs;
+                for (int i0 = 0; i0 < tq; i0 += BLOCKED_ROWS) {
+                    int rows = Math.min(BLOCKED_ROWS, tq - i0);
+                    int keysMax = tk - tq + i0 + rows;
+                    int first = (bi * nh + h) * tq + i0;
+
+                    // S = scale * Q K^T for the block, keysMax keys wide
+                    Gemm.sgemm(false, false, rows, keysMax, hs, scale, q, qOffset + first * hs, hs,
+                            k, kOffset + kvBase, capacity, 0f, scores, 0, keysMax);
+
+                    // per row: mask, maximum, unnormalised probabilities, zeros past the causal limit
+                    for (int r = 0; r < rows; r++) {
+                        int i = i0 + r;
+                        int keys = tk - tq + i + 1;
+                        int so = r * keysMax;
+                        System.arraycopy(scores, so, row, 0, keys);
+                        int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+                        float m = maskAndMax(row, keys, mask, mo, true);
+                        if (m == Float.NEGATIVE_INFINITY) {
+                            Arrays.fill(scores, so, so + keysMax, 0f);
+                            rowScale[r] = 0f;
+                            lse[lseOffset + first + r] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        float l = expShifted(row, keys, m, true);
+                        System.arraycopy(row, 0, scores, so, keys);
+                        Arrays.fill(scores, so + keys, so + keysMax, 0f);
+                        rowScale[r] = 1f / l;
+                        lse[lseOffset + first + r] = m + (float) Math.log(l);
+                    }
+
+                    // O = P V, then each row divided by its sum of probabilities
+                    int oo = outOffset + first * hs;
+                    Gemm.sgemm(false, false, rows, hs, keysMax, 1f, scores, 0, keysMax,
+                            v, vOffset + kvBase, hs, 0f, out, oo, hs);
+                    for (int r = 0; r < rows; r++) {
+                        scaleRow(out, oo + r * hs, hs, rowScale[r]);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Multiplies {@code x[xo .. xo+count)} by {@code factor}. */
+    private static void scaleRow(float[] x, int xo, int count, float factor) {
+        int len = SPECIES.length();
+        int bound = SPECIES.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += len) {
+            FloatVector.fromArray(SPECIES, x, xo + j).mul(factor).intoArray(x, xo + j);
+        }
+        for (; j < count; j++) {
+            x[xo + j] *= factor;
+        }
     }
 
     static void backward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,

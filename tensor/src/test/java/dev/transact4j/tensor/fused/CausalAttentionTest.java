@@ -242,6 +242,52 @@ class CausalAttentionTest {
     }
 
     @Test
+    void prefillOnTransposedCacheMatchesRowPath() {
+        // Tq of 16 and 70 take the matrix-product path, 70 in two blocks of query rows. The cache
+        // holds 17 earlier steps, and one row of the mask is fully masked.
+        Random random = new Random(71);
+        for (int tq : new int[] {CausalAttention.BLOCKED_MIN_ROWS, CausalAttention.BLOCKED_ROWS + 6}) {
+            Dims d = new Dims(2, 4, 2, tq, tq + 17, 34);
+            int heads = d.b * d.nkv;
+            int capacity = d.tk + 3;
+            float[] q = randn(random, d.qSize(), 1.0);
+            float[] k = randn(random, d.kvSize(), 1.0);
+            float[] v = randn(random, d.kvSize(), 1.0);
+            float[] mask = randn(random, d.b * d.tq * d.tk, 1.0);
+            Arrays.fill(mask, 5 * d.tk, 6 * d.tk, Float.NEGATIVE_INFINITY);
+
+            float[] kCache = new float[heads * d.hs * capacity];
+            float[] vCache = new float[heads * capacity * d.hs];
+            CausalAttention.storeKeysTransposed(k, 0, kCache, 0, heads, d.tk, 0, capacity, d.hs);
+            for (int head = 0; head < heads; head++) {
+                System.arraycopy(v, head * d.tk * d.hs, vCache, head * capacity * d.hs, d.tk * d.hs);
+            }
+
+            for (float[] m : new float[][] {null, mask}) {
+                String label = "Tq=" + tq + (m == null ? "" : " masked");
+                Run rows = run(q, k, v, m, null, d, 0.3f, true);
+                float[] out = new float[d.qSize()];
+                float[] lse = new float[d.b * d.nh * d.tq];
+                CausalAttention.forward(q, 0, kCache, 0, vCache, 0, m, 0, out, 0, lse, 0,
+                        d.b, d.nh, d.nkv, d.tq, d.tk, capacity, true, d.hs, 0.3f, true);
+
+                // the same scores give the same log-sum-exp, but the weighted sum adds in another order
+                assertBitwiseEqual("lse " + label, rows.lse, lse);
+                assertClose("out " + label, rows.out, out, 1e-6, 1e-5);
+                if (m != null) {
+                    for (int h = 0; h < d.nh; h++) {
+                        int row = h * d.tq + 5;
+                        assertEquals(Float.NEGATIVE_INFINITY, lse[row], "lse of the masked row, head " + h);
+                        for (int e = 0; e < d.hs; e++) {
+                            assertEquals(0f, out[row * d.hs + e], "out of the masked row, head " + h);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void kvCacheRejectsInvalidShapes() {
         float[] a = new float[256];
         IllegalArgumentException capacity = assertThrows(IllegalArgumentException.class,
