@@ -21,12 +21,13 @@ import sys
 
 # (part, substrings of "package.Class.method" of which any one puts a sample in the part)
 PARTS = [
-    ("GEMM: packing the weight matrix", ("GemmKernel.packB",)),
-    ("projections: other GEMM and gemv work", ("tensor.Gemv.", "tensor.Gemm.", "tensor.GemmKernel.")),
-    # before attention, because the append writes keys through CausalAttention.storeKeysTransposed
+    # the KV cache append first, because it writes keys through CausalAttention.storeKeysTransposed;
+    # attention before GEMM, because a prefill computes its scores and weighted sums with Gemm.sgemm
     ("KV cache append", ("KvCache.append",)),
     ("attention: key transpose", ("CausalAttention.transpose",)),
     ("attention: scores, softmax, weighted sum", ("CausalAttention.",)),
+    ("GEMM: packing the weight matrix", ("GemmKernel.packB",)),
+    ("projections: other GEMM and gemv work", ("tensor.Gemv.", "tensor.Gemm.", "tensor.GemmKernel.")),
     ("RMSNorm", ("fused.RmsNorm.",)),
     ("rotary", ("Rotary", "Rope")),
     ("SwiGLU", ("SwiGlu", "swiglu")),
