@@ -21,8 +21,9 @@ import sys
 
 # (part, substrings of "package.Class.method" of which any one puts a sample in the part)
 PARTS = [
-    # the KV cache append first, because it writes keys through CausalAttention.storeKeysTransposed;
-    # attention before GEMM, because a prefill computes its scores and weighted sums with Gemm.sgemm
+    # The KV cache append comes first, because it writes keys through
+    # CausalAttention.storeKeysTransposed. Attention comes before GEMM, because a prefill computes
+    # its scores and weighted sums with Gemm.sgemm.
     ("KV cache append", ("KvCache.append",)),
     ("attention: key transpose", ("CausalAttention.transpose",)),
     ("attention: scores, softmax, weighted sum", ("CausalAttention.",)),
