@@ -3,8 +3,8 @@
 
 Run through bench/gemm_compare.sh, which installs the packages and builds the benchmarks. For
 each shape and thread count this script runs JMH on that one case and numpy on the same case
-right beside it, in --rounds rounds that alternate which side goes first, so both see the same
-load on a shared machine. threadpoolctl sets the thread count of numpy. Both sides report
+right beside it, so both see the same load on a shared machine. It does so in --rounds rounds
+that alternate which side goes first. threadpoolctl sets the thread count of numpy. Both sides report
 their fastest measurement over all rounds, since other processes can only add time. The script refuses to compare against any BLAS other than OpenBLAS, because
 Debian's python3-numpy without libopenblas0 runs the unoptimised reference BLAS.
 """

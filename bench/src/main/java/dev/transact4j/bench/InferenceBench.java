@@ -313,21 +313,17 @@ public final class InferenceBench {
         int passes = Math.max(repeats, 8);
         double[] seconds = new double[passes];
         double[] cpuSeconds = new double[passes];
-        // untimed passes for at least half a second first, so that C2 has compiled the kernel
+        // untimed passes, at least three and for at least half a second, so that C2 has compiled the kernel
         long warmupEnd = System.nanoTime() + 500_000_000L;
-        for (int r = -3; r < passes; r++) {
-            if (r == -1 && System.nanoTime() < warmupEnd) {
-                r = -2;
-            }
+        for (int pass = 0; pass < 3 || System.nanoTime() < warmupEnd; pass++) {
+            readWeights(weights, rows, k, x, y);
+        }
+        for (int r = 0; r < passes; r++) {
             long cpuStart = cpu.getCurrentThreadCpuTime();
             long start = System.nanoTime();
-            for (float[] w : weights) {
-                Gemm.sgemm(false, true, 1, rows, k, 1f, x, 0, k, w, 0, k, 0f, y, 0, rows);
-            }
-            if (r >= 0) {
-                seconds[r] = (System.nanoTime() - start) * 1e-9;
-                cpuSeconds[r] = (cpu.getCurrentThreadCpuTime() - cpuStart) * 1e-9;
-            }
+            readWeights(weights, rows, k, x, y);
+            seconds[r] = (System.nanoTime() - start) * 1e-9;
+            cpuSeconds[r] = (cpu.getCurrentThreadCpuTime() - cpuStart) * 1e-9;
         }
         double bytes = (double) count * rows * k * Float.BYTES;
         List<Object> fields = new ArrayList<>(List.of(
@@ -339,6 +335,13 @@ public final class InferenceBench {
             fields.add(bytes / min(cpuSeconds) / 1e9);
         }
         return json(fields.toArray());
+    }
+
+    /** Multiplies each of the [rows, k] matrices by x in turn, into y. */
+    private static void readWeights(float[][] weights, int rows, int k, float[] x, float[] y) {
+        for (float[] w : weights) {
+            Gemm.sgemm(false, true, 1, rows, k, 1f, x, 0, k, w, 0, k, 0f, y, 0, rows);
+        }
     }
 
     /**

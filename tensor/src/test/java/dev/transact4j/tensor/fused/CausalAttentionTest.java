@@ -244,7 +244,7 @@ class CausalAttentionTest {
     @Test
     void prefillOnTransposedCacheMatchesRowPath() {
         // Tq of 16 and 70 take the matrix-product path, 70 in two blocks of query rows. The cache
-        // holds 17 earlier steps, and one row of the mask is fully masked.
+        // contains 17 earlier steps, and one row of the mask is fully masked.
         Random random = new Random(71);
         for (int tq : new int[] {CausalAttention.BLOCKED_MIN_ROWS, CausalAttention.BLOCKED_ROWS + 6}) {
             Dims d = new Dims(2, 4, 2, tq, tq + 17, 34);

@@ -63,7 +63,7 @@ final class CliModels {
         }
     }
 
-    /** Most lines of a message that {@link #shortened} keeps before its last line. */
+    /** Maximum lines of a message that {@link #shortened} keeps before its last line. */
     static final int MAX_MESSAGE_LINES = 8;
 
     /**
