@@ -9,20 +9,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.nn.safetensors.ShardedSafeTensors;
 import dev.transact4j.nn.safetensors.TensorInfo;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Collections;
 import java.util.Comparator;
@@ -252,7 +250,7 @@ public final class HfCheckpoint {
                     .withObjectIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
             byte[] json = (JSON.writer(printer).writeValueAsString(generationConfig) + "\n")
                     .getBytes(StandardCharsets.UTF_8);
-            writeAtomically(temp.resolve(GENERATION_CONFIG), json);
+            AtomicFiles.write(temp.resolve(GENERATION_CONFIG), json);
         }
         for (Map.Entry<String, Path> file : tokenizerFiles.entrySet()) {
             Path copy = temp.resolve("." + file.getKey() + ".tmp");
@@ -278,17 +276,6 @@ public final class HfCheckpoint {
         deleteRecursively(old);
     }
 
-    private static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-    }
 
     private static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root)) {

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.transact4j.nn.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -109,8 +109,9 @@ public final class BpeTrainer {
         public void write(Path directory) throws IOException {
             Files.createDirectories(directory);
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            writeAtomically(directory.resolve("tokenizer.json"), mapper.writeValueAsString(toJson()));
-            writeAtomically(directory.resolve("tokenizer_config.json"), mapper.writeValueAsString(configJson(this)));
+            AtomicFiles.write(directory.resolve("tokenizer.json"), jsonLine(mapper.writeValueAsString(toJson())));
+            AtomicFiles.write(directory.resolve("tokenizer_config.json"),
+                    jsonLine(mapper.writeValueAsString(configJson(this))));
         }
     }
 
@@ -393,13 +394,8 @@ public final class BpeTrainer {
         }
     }
 
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
-        try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+    /** Returns {@code json} and a final newline as UTF-8 bytes. */
+    private static byte[] jsonLine(String json) {
+        return (json + "\n").getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,6 +1,7 @@
 package dev.transact4j.nn.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.tensor.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,9 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +37,6 @@ public final class SafeTensorsWriter {
     }
 
     private static final int BUFFER_BYTES = 1 << 20;
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final String METADATA_KEY = "__metadata__";
 
     private final Map<String, Entry> entries = new TreeMap<>();
@@ -263,7 +260,7 @@ public final class SafeTensorsWriter {
         index.put("weight_map", weightMap);
         Path indexPath = directory.resolve(prefix + ".safetensors.index.json");
         byte[] json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
-        writeAtomically(indexPath, channel -> channel.write(ByteBuffer.wrap(json)));
+        AtomicFiles.write(indexPath, json);
         return indexPath;
     }
 
@@ -292,7 +289,7 @@ public final class SafeTensorsWriter {
         head.flip();
         long dataBytes = offset;
 
-        writeAtomically(path, channel -> {
+        AtomicFiles.write(path, channel -> {
             while (head.hasRemaining()) {
                 channel.write(head);
             }
@@ -310,33 +307,6 @@ public final class SafeTensorsWriter {
                 throw new IllegalStateException("SafeTensorsWriter: wrote " + sink.written() + " data bytes instead of " + dataBytes);
             }
         });
-    }
-
-    /** Body that fills the temporary file. */
-    @FunctionalInterface
-    private interface FileBody {
-        void write(FileChannel channel) throws IOException;
-    }
-
-    /** Writes a temporary file next to {@code path}, syncs it, and renames it over {@code path}. */
-    private static void writeAtomically(Path path, FileBody body) throws IOException {
-        Path target = path.toAbsolutePath();
-        Path directory = target.getParent();
-        // Not Files.createTempFile: its owner-only permissions would carry over to the checkpoint.
-        Path temp = directory.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                body.write(channel);
-                channel.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(temp);
-            }
-        }
     }
 
     /** Little-endian output buffer over a channel. */

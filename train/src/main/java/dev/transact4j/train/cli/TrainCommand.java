@@ -5,6 +5,7 @@ import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.train.corpus.BrownCorpus;
 import dev.transact4j.train.data.DatasetException;
 import dev.transact4j.train.data.DatasetLoader;
@@ -19,7 +20,6 @@ import dev.transact4j.train.trainer.Trainer;
 import dev.transact4j.train.trainer.TrainingConfig;
 import dev.transact4j.train.trainer.TrainingDivergedException;
 import dev.transact4j.train.trainer.TrainingResult;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -34,9 +34,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code transact train}: trains a Llama model with the {@link Trainer}, from a preset, a
@@ -278,14 +278,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         Files.createDirectories(file.getParent());
         ObjectMapper json = new ObjectMapper();
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        try (BufferedWriter writer = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
-            for (String paragraph : paragraphs) {
-                writer.write(json.writeValueAsString(Map.of("text", paragraph)));
-                writer.newLine();
-            }
+        StringBuilder lines = new StringBuilder();
+        for (String paragraph : paragraphs) {
+            lines.append(json.writeValueAsString(Map.of("text", paragraph))).append(System.lineSeparator());
         }
-        Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, lines.toString().getBytes(StandardCharsets.UTF_8));
         return file;
     }
 

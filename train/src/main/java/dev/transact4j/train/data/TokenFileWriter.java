@@ -1,6 +1,6 @@
 package dev.transact4j.train.data;
 
-import dev.transact4j.train.io.AtomicFiles;
+import dev.transact4j.nn.io.AtomicFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

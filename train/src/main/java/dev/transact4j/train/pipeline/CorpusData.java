@@ -1,13 +1,13 @@
 package dev.transact4j.train.pipeline;
 
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.train.corpus.BrownCorpus;
 import dev.transact4j.train.data.DatasetLoader;
 import dev.transact4j.train.data.DatasetSource;
 import dev.transact4j.train.data.ProgressListener;
 import dev.transact4j.train.data.TokenEncoder;
 import dev.transact4j.train.data.TrainingData;
-import dev.transact4j.train.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

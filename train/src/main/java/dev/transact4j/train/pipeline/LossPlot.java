@@ -1,6 +1,6 @@
 package dev.transact4j.train.pipeline;
 
-import dev.transact4j.train.io.AtomicFiles;
+import dev.transact4j.nn.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;

@@ -3,13 +3,13 @@ package dev.transact4j.train.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.transact4j.nn.io.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,9 +60,11 @@ public final class MetricsLog implements Closeable {
                     linesToKeep.add(line);
                 }
             }
-            Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(temporary, linesToKeep, StandardCharsets.UTF_8);
-            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            StringBuilder kept = new StringBuilder();
+            for (String line : linesToKeep) {
+                kept.append(line).append(System.lineSeparator());
+            }
+            AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
         }
         return new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND, StandardOpenOption.WRITE));

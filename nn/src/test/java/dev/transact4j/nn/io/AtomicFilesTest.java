@@ -1,4 +1,4 @@
-package dev.transact4j.train.io;
+package dev.transact4j.nn.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
