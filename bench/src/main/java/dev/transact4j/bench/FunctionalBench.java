@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * HS=64), RMSNorm over 2048 channels, and cross entropy over a 32000-word vocabulary.
  *
  * <p>Run with {@code java -jar bench/target/benchmarks.jar FunctionalBench}; set the thread count
- * with {@code -jvmArgsAppend -Dtransact4j.threads=N}.
+ * with {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Dtransact4j.threads=N"}, which
+ * replaces the arguments of {@code @Fork} and so repeats the module.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -22,8 +22,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * Fused kernels at Llama training sizes: causal attention (B=1, NH=8, NKV=4, HS=64) at T tokens,
  * cross entropy over a 32000-word vocabulary and RMSNorm over 2048 channels for T rows.
  *
- * <p>Run the scalar twins with {@code -jvmArgsAppend -Dtransact4j.simd=false} and the thread
- * count with {@code -jvmArgsAppend -Dtransact4j.threads=N}.
+ * <p>Run the scalar twins with
+ * {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Dtransact4j.simd=false"} and set the
+ * thread count with
+ * {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Dtransact4j.threads=N"}.
+ * {@code -jvmArgsAppend} replaces the arguments of {@code @Fork}, so it repeats the module.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

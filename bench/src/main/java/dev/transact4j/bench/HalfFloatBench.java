@@ -17,7 +17,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Bulk conversions between float32 and the 16-bit formats over {@code n} values. Run once as is
- * and once with {@code -jvmArgsAppend -Dtransact4j.simd=false} for the scalar bfloat16 twins.
+ * and once with
+ * {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Dtransact4j.simd=false"} for the
+ * scalar bfloat16 twins. {@code -jvmArgsAppend} replaces the arguments of {@code @Fork}, so it
+ * repeats the module.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

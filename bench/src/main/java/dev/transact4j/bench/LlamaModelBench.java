@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Tokens per second are {@value #SEQ_LEN} divided by the time of a training step or prefill,
  * and 1 divided by the time of a decoding step. Set the thread count with
- * {@code -jvmArgsAppend -Dtransact4j.threads=N}.
+ * {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Xmx2g -Dtransact4j.threads=N"},
+ * which replaces the arguments of {@code @Fork} and so repeats them.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -21,8 +21,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One AdamW step and one global gradient norm over {@code n} float32 parameters, on one thread.
- * Run once as is and once with {@code -jvmArgsAppend -Dtransact4j.simd=false} to compare the
- * Vector API kernels with their scalar twins.
+ * Run once as is and once with
+ * {@code -jvmArgsAppend "--add-modules jdk.incubator.vector -Dtransact4j.simd=false"} to compare
+ * the Vector API kernels with their scalar twins. {@code -jvmArgsAppend} replaces the arguments of
+ * {@code @Fork}, so it repeats the module.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

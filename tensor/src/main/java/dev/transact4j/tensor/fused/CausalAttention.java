@@ -26,31 +26,35 @@ import jdk.incubator.vector.VectorSpecies;
  * key-padding mask) is added to the scaled scores. A row whose every key is masked gets zeros in
  * out, {@code -Infinity} in lse and zero gradients, where a plain softmax would give NaN.
  *
- * <p>Forward splits the work into units of one key/value head and {@value #QUERY_BLOCK} query
- * rows (of every query head reading it). Backward splits it over the {@code B x NKV} key/value
- * heads: each task owns dk and dv of its head and dq of the query heads that read it, and sums in
- * a fixed order. Each row is computed the same way whatever the units, so results do not depend
- * on the thread count, and a KV-cache decoding step gives the same bits as the last row of a full
- * forward. The vector path computes scores from keys transposed to {@code [HS, Tk]}, and backward
- * also reads values transposed for {@code dout . v}. {@link #forward} copies {@code Tk x HS} keys
- * per work unit for its {@code QUERY_BLOCK x (NH / NKV) x Tk x HS} multiply-adds.
- * {@link #forwardKvCache} reads the cache's transposed keys in place and copies nothing.
+ * <p>With {@value #BLOCKED_MIN_ROWS} or more query rows, the vector path computes each query
+ * head's scores, weighted sums and gradients as matrix products over blocks of
+ * {@value #BLOCKED_ROWS} rows ({@link #forwardBlocked}, {@link #backwardBlocked}). With fewer,
+ * such as a decoding step, and on the scalar path, it works row by row: forward splits the work
+ * into units of one key/value head and {@value #QUERY_BLOCK} query rows (of every query head
+ * reading it), and computes scores from keys transposed to {@code [HS, Tk]}, copied per unit
+ * from row-major keys or read in place from a cache. Backward splits the work over the
+ * {@code B x NKV} key/value heads on both paths: each task owns dk and dv of its head and dq of
+ * the query heads that read it, and sums in a fixed order. Each row is computed the same way
+ * whatever the units, so results do not depend on the thread count. Scores and log-sum-exp have
+ * the same bits on both paths. Weighted sums and gradients may differ in their last bits, so a
+ * decoding step gives the bits of the last row of a full forward only when that forward also
+ * takes the row path.
  */
 public final class CausalAttention {
 
     /**
-     * Query rows per forward work unit. Every unit of {@link #forward} transposes the keys it reads
-     * once, and {@link #forwardKvCache} reads them in place.
+     * Query rows per work unit of the row path of forward. Every such unit of {@link #forward}
+     * transposes the keys it reads once, and {@link #forwardKvCache} reads them in place.
      */
     static final int QUERY_BLOCK = 32;
 
     /**
-     * Minimum query rows for which {@link #forward} on a transposed key cache (a prefill) computes
-     * scores and the weighted sum of values as matrix products ({@link #forwardBlocked}).
+     * Minimum query rows for which the vector path computes attention as matrix products
+     * ({@link #forwardBlocked}, {@link #backwardBlocked}).
      */
     static final int BLOCKED_MIN_ROWS = 16;
 
-    /** Query rows per pair of matrix products in {@link #forwardBlocked}. */
+    /** Query rows per block of matrix products in {@link #forwardBlocked} and {@link #backwardBlocked}. */
     static final int BLOCKED_ROWS = 64;
 
     /** Query rows whose dk and dv contributions backward adds in one pass; blockUpdateVector unrolls 4. */
@@ -172,9 +176,9 @@ public final class CausalAttention {
                 b, nh, nkv, tq, tk, capacity, keysTransposed, hs, scale);
         Simd.checkRange(op, "out", out, outOffset, (long) b * nh * tq * hs, qShape);
         int group = nh / nkv;
-        if (simd && keysTransposed && tq >= BLOCKED_MIN_ROWS) {
+        if (simd && tq >= BLOCKED_MIN_ROWS) {
             forwardBlocked(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
-                    b, nh, nkv, tq, tk, capacity, hs, scale);
+                    b, nh, nkv, tq, tk, capacity, keysTransposed, hs, scale);
             return;
         }
 
@@ -236,10 +240,11 @@ public final class CausalAttention {
     }
 
     /**
-     * The vector path of {@link #forward} for many query rows on keys stored transposed
-     * {@code [B, NKV, HS, capacity]}: per query head and block of {@link #BLOCKED_ROWS} rows, the
-     * scores are one matrix product {@code S = scale * Q K^T} and the output another,
-     * {@code O = P V}, instead of a matrix-vector product per row. The scores have the bits of
+     * The vector path of {@link #forward} for many query rows: per query head and block of
+     * {@link #BLOCKED_ROWS} rows, the scores are one matrix product {@code S = scale * Q K^T} and
+     * the output another, {@code O = P V}, instead of a matrix-vector product per row. Keys stored
+     * {@code [B, NKV, capacity, HS]} enter the first product as a transposed operand, and keys
+     * stored transposed {@code [B, NKV, HS, capacity]} as they are. The scores have the bits of
      * {@link #scoresTransposed} (the product sums d = 0 .. HS-1 with one fused multiply-add each
      * and then scales). The weighted sum adds the keys in K blocks of the matrix product, so its
      * last bits can differ from the row-by-row path.
@@ -247,8 +252,10 @@ public final class CausalAttention {
     private static void forwardBlocked(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                                        float[] mask, int maskOffset, float[] out, int outOffset,
                                        float[] lse, int lseOffset,
-                                       int b, int nh, int nkv, int tq, int tk, int capacity, int hs, float scale) {
+                                       int b, int nh, int nkv, int tq, int tk, int capacity,
+                                       boolean keysTransposed, int hs, float scale) {
         int group = nh / nkv;
+        int keyLd = keysTransposed ? capacity : hs;
         Parallel.forRange(0, b * nh, 1, (lo, hi) -> {
             float[] scores = new float[Math.min(tq, BLOCKED_ROWS) * tk];
             float[] row = new float[tk];
@@ -263,8 +270,8 @@ public final class CausalAttention {
                     int first = (bi * nh + h) * tq + i0;
 
                     // S = scale * Q K^T for the block, keysMax keys wide
-                    Gemm.sgemm(false, false, rows, keysMax, hs, scale, q, qOffset + first * hs, hs,
-                            k, kOffset + kvBase, capacity, 0f, scores, 0, keysMax);
+                    Gemm.sgemm(false, !keysTransposed, rows, keysMax, hs, scale, q, qOffset + first * hs, hs,
+                            k, kOffset + kvBase, keyLd, 0f, scores, 0, keysMax);
 
                     // per row: mask, maximum, unnormalised probabilities, zeros past the causal limit
                     for (int r = 0; r < rows; r++) {
@@ -328,6 +335,11 @@ public final class CausalAttention {
         Simd.checkRange(op, "dq", dq, dqOffset, qSize, qShape);
         Simd.checkRange(op, "dk", dk, dkOffset, kvSize, kvShape);
         Simd.checkRange(op, "dv", dv, dvOffset, kvSize, kvShape);
+        if (simd && tq >= BLOCKED_MIN_ROWS) {
+            backwardBlocked(q, qOffset, k, kOffset, v, vOffset, mask, maskOffset, out, outOffset, lse, lseOffset,
+                    dout, doutOffset, dq, dqOffset, dk, dkOffset, dv, dvOffset, b, nh, nkv, tq, tk, hs, scale);
+            return;
+        }
         int group = nh / nkv;
 
         // NOTE: with fewer B x NKV heads than threads, the extra threads stay idle in backward.
@@ -401,6 +413,84 @@ public final class CausalAttention {
                             blockUpdateScalar(ds, q, qRows, dk, dkOffset + kvBase, blockKeys, hs);
                             blockUpdateScalar(p, dout, doutRows, dv, dvOffset + kvBase, blockKeys, hs);
                         }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * The vector path of {@link #backward} for many query rows, inverting {@link #forwardBlocked}
+     * with five matrix products per query head and block of {@link #BLOCKED_ROWS} rows:
+     * <pre>
+     *   P  = exp(scale * Q K^T + mask - lse)     the probabilities, recomputed
+     *   dP = dO V^T
+     *   dS = P * (dP - rowsum(dO * O)) * scale   the softmax backward, element by element
+     *   dQ += dS K,  dK += dS^T Q,  dV += P^T dO
+     * </pre>
+     * P has the bits of the row path, because the scores do. Each task owns one key/value head
+     * and adds the blocks of its query heads to dk and dv in a fixed order, so results do not
+     * depend on the thread count.
+     */
+    private static void backwardBlocked(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
+                                        float[] mask, int maskOffset, float[] out, int outOffset,
+                                        float[] lse, int lseOffset, float[] dout, int doutOffset,
+                                        float[] dq, int dqOffset, float[] dk, int dkOffset, float[] dv, int dvOffset,
+                                        int b, int nh, int nkv, int tq, int tk, int hs, float scale) {
+        int group = nh / nkv;
+        Parallel.forRange(0, b * nkv, 1, (lo, hi) -> {
+            float[] p = new float[Math.min(tq, BLOCKED_ROWS) * tk];
+            float[] ds = new float[p.length];
+            float[] row = new float[tk];
+            for (int bkv = lo; bkv < hi; bkv++) {
+                int bi = bkv / nkv;
+                int kvBase = bkv * tk * hs;
+                for (int h = (bkv % nkv) * group; h < (bkv % nkv + 1) * group; h++) {
+                    for (int i0 = 0; i0 < tq; i0 += BLOCKED_ROWS) {
+                        int rows = Math.min(BLOCKED_ROWS, tq - i0);
+                        int keysMax = tk - tq + i0 + rows;
+                        int first = (bi * nh + h) * tq + i0;
+                        int qRow0 = qOffset + first * hs;
+                        int doutRow0 = doutOffset + first * hs;
+
+                        // scores S = scale * Q K^T and dP = dO V^T for the block, keysMax keys wide
+                        Gemm.sgemm(false, true, rows, keysMax, hs, scale, q, qRow0, hs,
+                                k, kOffset + kvBase, hs, 0f, p, 0, keysMax);
+                        Gemm.sgemm(false, true, rows, keysMax, hs, 1f, dout, doutRow0, hs,
+                                v, vOffset + kvBase, hs, 0f, ds, 0, keysMax);
+
+                        // per row: P from the saved log-sum-exp, then dS; zeros past the causal limit
+                        for (int r = 0; r < rows; r++) {
+                            int i = i0 + r;
+                            int so = r * keysMax;
+                            float rowLse = lse[lseOffset + first + r];
+                            if (rowLse == Float.NEGATIVE_INFINITY) {
+                                // a fully masked row contributes nothing
+                                Arrays.fill(p, so, so + keysMax, 0f);
+                                Arrays.fill(ds, so, so + keysMax, 0f);
+                                continue;
+                            }
+                            int keys = tk - tq + i + 1;
+                            int mo = mask == null ? -1 : maskOffset + (bi * tq + i) * tk;
+                            System.arraycopy(p, so, row, 0, keys);
+                            maskAndMax(row, keys, mask, mo, true);
+                            expShifted(row, keys, rowLse, true);
+                            System.arraycopy(row, 0, p, so, keys);
+                            float delta = Simd.dotVector(dout, doutRow0 + r * hs, out, outOffset + (first + r) * hs, hs);
+                            for (int j = so; j < so + keys; j++) {
+                                ds[j] = p[j] * (ds[j] - delta) * scale;
+                            }
+                            Arrays.fill(p, so + keys, so + keysMax, 0f);
+                            Arrays.fill(ds, so + keys, so + keysMax, 0f);
+                        }
+
+                        // dQ += dS K, dK += dS^T Q, dV += P^T dO
+                        Gemm.sgemm(false, false, rows, hs, keysMax, 1f, ds, 0, keysMax,
+                                k, kOffset + kvBase, hs, 1f, dq, dqOffset + first * hs, hs);
+                        Gemm.sgemm(true, false, keysMax, hs, rows, 1f, ds, 0, keysMax,
+                                q, qRow0, hs, 1f, dk, dkOffset + kvBase, hs);
+                        Gemm.sgemm(true, false, keysMax, hs, rows, 1f, p, 0, keysMax,
+                                dout, doutRow0, hs, 1f, dv, dvOffset + kvBase, hs);
                     }
                 }
             }
