@@ -329,7 +329,7 @@ public final class CausalAttention {
                 b, nh, nkv, tq, tk, tk, false, hs, scale);
         long qSize = (long) b * nh * tq * hs;
         long kvSize = (long) b * nkv * tk * hs;
-        String kvShape = "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
+        Supplier<String> kvShape = () -> "[B=" + b + ", NKV=" + nkv + ", Tk=" + tk + ", HS=" + hs + "]";
         Simd.checkRange(op, "out", out, outOffset, qSize, qShape);
         Simd.checkRange(op, "dout", dout, doutOffset, qSize, qShape);
         Simd.checkRange(op, "dq", dq, dqOffset, qSize, qShape);

@@ -3,6 +3,7 @@ package dev.transact4j.tensor.fused;
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.VectorMath;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -128,14 +129,14 @@ public final class CrossEntropy {
                          float[] lse, int lseOffset, float dloss, float[] dlogits, int dlogitsOffset,
                          int n, int v, int ignoreIndex, float normalizer, boolean accumulate, boolean simd) {
         check(logits, logitsOffset, targets, targetsOffset, lse, lseOffset, n, v, ignoreIndex, normalizer);
-        String shape = "[N=" + n + ", V=" + v + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", V=" + v + "]";
         Simd.checkRange("CrossEntropy.backward", "dlogits", dlogits, dlogitsOffset, (long) n * v, shape);
         if (dlogits == logits) {
             boolean inPlace = dlogitsOffset == logitsOffset;
             boolean disjoint = dlogitsOffset + (long) n * v <= logitsOffset
                     || logitsOffset + (long) n * v <= dlogitsOffset;
             if ((inPlace && accumulate) || (!inPlace && !disjoint)) {
-                throw new IllegalArgumentException("CrossEntropy.backward: dlogits " + shape + " at offset "
+                throw new IllegalArgumentException("CrossEntropy.backward: dlogits " + shape.get() + " at offset "
                         + dlogitsOffset + " overlaps logits at offset " + logitsOffset
                         + "; pass a separate buffer, or the same offset with accumulate=false to work in place");
             }
@@ -167,11 +168,11 @@ public final class CrossEntropy {
 
     private static int check(float[] logits, int logitsOffset, int[] targets, int targetsOffset,
                              float[] lse, int lseOffset, int n, int v, int ignoreIndex, float normalizer) {
-        String shape = "[N=" + n + ", V=" + v + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", V=" + v + "]";
         Simd.checkPositive("CrossEntropy", shape, n, v);
         Simd.checkRange("CrossEntropy", "logits", logits, logitsOffset, Simd.size("CrossEntropy", (long) n * v), shape);
         Simd.checkRange("CrossEntropy", "targets", targets, targetsOffset, n, "[N=" + n + "]");
-        Simd.checkRange("CrossEntropy", "lse", lse, lseOffset, n, "[N=" + n + "]");
+        Simd.checkRange("CrossEntropy", "lse", lse, lseOffset, n, () -> "[N=" + n + "]");
         int count = 0;
         for (int r = 0; r < n; r++) {
             int t = targets[targetsOffset + r];
@@ -180,7 +181,7 @@ public final class CrossEntropy {
             }
             if (t < 0 || t >= v) {
                 throw new IllegalArgumentException("CrossEntropy: target " + t + " of row " + r + " lies outside [0, "
-                        + v + ") for logits " + shape + " and is not the ignore index " + ignoreIndex);
+                        + v + ") for logits " + shape.get() + " and is not the ignore index " + ignoreIndex);
             }
             count++;
         }

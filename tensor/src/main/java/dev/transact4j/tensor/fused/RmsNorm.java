@@ -84,11 +84,11 @@ public final class RmsNorm {
     static void backward(float[] x, int xOffset, float[] weight, int weightOffset,
                          float[] rstd, int rstdOffset, float[] dy, int dyOffset,
                          float[] dx, int dxOffset, float[] dweight, int dweightOffset, int n, int c, boolean simd) {
-        String shape = "[N=" + n + ", C=" + c + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", C=" + c + "]";
         checkCommon("RmsNorm.backward", x, xOffset, weight, weightOffset, rstd, rstdOffset, n, c);
         Simd.checkRange("RmsNorm.backward", "dy", dy, dyOffset, (long) n * c, shape);
         Simd.checkRange("RmsNorm.backward", "dx", dx, dxOffset, (long) n * c, shape);
-        Simd.checkRange("RmsNorm.backward", "dweight", dweight, dweightOffset, c, "[C=" + c + "]");
+        Simd.checkRange("RmsNorm.backward", "dweight", dweight, dweightOffset, c, () -> "[C=" + c + "]");
 
         // dx row by row, and one partial dweight per fixed block of rows
         int blocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;

@@ -73,7 +73,7 @@ public final class SwiGlu {
     static void backward(float[] gate, int gateOffset, float[] up, int upOffset,
                          float[] dout, int doutOffset, float[] dgate, int dgateOffset,
                          float[] dup, int dupOffset, int n, int i, boolean simd) {
-        String shape = "[N=" + n + ", I=" + i + "]";
+        Supplier<String> shape = () -> "[N=" + n + ", I=" + i + "]";
         Simd.checkPositive("SwiGlu.backward", shape, n, i);
         int total = Simd.size("SwiGlu.backward", (long) n * i);
         Simd.checkRange("SwiGlu.backward", "gate", gate, gateOffset, total, shape);
