@@ -19,18 +19,18 @@ import picocli.CommandLine.Option;
 /** The dataset options shared by {@code pretrain} and {@code prune}. */
 final class DataOptions {
 
-    @Option(names = "--data", paramLabel = "PATH",
+    @Option(names = {"--data", "--train"}, paramLabel = "PATH",
             description = "Training data: a UTF-8 text file or a folder of *.txt files (one document each), a JSON "
                 + "Lines file (*.jsonl, field \"text\") or a uint16 token file (*.bin). Default: the embedded "
                 + "Brown corpus (training split).")
     Path data;
 
-    @Option(names = "--valid-data", paramLabel = "PATH",
+    @Option(names = {"--valid-data", "--validation"}, paramLabel = "PATH",
             description = "Validation data in the same formats. Default: Brown's validation split with the embedded "
                     + "corpus, else the last --valid-fraction of --data.")
     Path validData;
 
-    @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05",
+    @Option(names = {"--valid-fraction", "--validation-fraction"}, paramLabel = "F", defaultValue = "0.05",
             description = "Fraction of the --data blocks held out for validation when --valid-data is not given. "
                     + "Default: ${DEFAULT-VALUE}.")
     double validFraction;

@@ -22,7 +22,7 @@ public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--output", paramLabel = "DIR",
+    @Option(names = {"--output", "--out"}, paramLabel = "DIR",
             description = "Output folder, created when missing (default: transact-demo-<date>-<time> in the current folder).")
     Path output;
 

@@ -33,7 +33,7 @@ public final class PretrainCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String config;
 
-    @Option(names = "--output", paramLabel = "DIR", required = true, description = "Output folder (must not hold a run yet).")
+    @Option(names = {"--output", "--out"}, paramLabel = "DIR", required = true, description = "Output folder (must not hold a run yet).")
     Path output;
 
     @Mixin

@@ -36,7 +36,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "The dense model, a Hugging Face model directory. Required for --mode prune and all.")
     Path model;
 
-    @Option(names = "--output", paramLabel = "DIR", required = true, description = "Output folder.")
+    @Option(names = {"--output", "--out"}, paramLabel = "DIR", required = true, description = "Output folder.")
     Path output;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "all",

@@ -54,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR",
+    @Option(names = {"--out", "--output"}, required = true, paramLabel = "DIR",
             description = "Run directory for checkpoint/, metrics.jsonl and the token cache.")
     Path out;
 
@@ -74,14 +74,14 @@ final class TrainCommand implements Callable<Integer> {
             description = "Token placed after every document; default: ${DEFAULT-VALUE}.")
     String eosToken;
 
-    @Option(names = "--train", paramLabel = "PATH", description = "Training file or directory.")
+    @Option(names = {"--train", "--data"}, paramLabel = "PATH", description = "Training file or directory.")
     Path trainPath;
 
-    @Option(names = "--validation", paramLabel = "PATH",
+    @Option(names = {"--validation", "--valid-data"}, paramLabel = "PATH",
             description = "Validation file or directory; default: the end of the training data.")
     Path validationPath;
 
-    @Option(names = "--validation-fraction", defaultValue = "0.05", paramLabel = "FRACTION",
+    @Option(names = {"--validation-fraction", "--valid-fraction"}, defaultValue = "0.05", paramLabel = "FRACTION",
             description = "Fraction of the training blocks kept for validation without --validation; "
                     + "default: ${DEFAULT-VALUE}.")
     double validationFraction;

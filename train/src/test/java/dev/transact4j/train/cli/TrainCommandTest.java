@@ -86,6 +86,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void pretrainOptionNamesAccepted() throws Exception {
+        // the data and output options of pretrain and prune work here too
+        Path out = dir.resolve("run");
+        String[] args = trainArgs(out);
+        List<String> renamed = new java.util.ArrayList<>(List.of(args));
+        renamed.set(renamed.indexOf("--out"), "--output");
+        renamed.set(renamed.indexOf("--train"), "--data");
+        renamed.set(renamed.indexOf("--validation-fraction"), "--valid-fraction");
+
+        Run run = run(renamed.toArray(new String[0]));
+
+        assertEquals(0, run.code(), run.err());
+        assertTrue(Files.isRegularFile(out.resolve("metrics.jsonl")), "metrics.jsonl in the --output folder");
+    }
+
+    @Test
     void resumeOfFinishedRunTrainsNothing() {
         Path out = dir.resolve("run");
         assertEquals(0, run(trainArgs(out)).code());
