@@ -89,6 +89,9 @@ final class InfoCommand implements Callable<Integer> {
             long stored = storedElements(directory);
             out.printf(Locale.ROOT, "stored elements     %,d%s%n", stored,
                     stored == stats.totalParameters() ? "" : " (differs from the config's parameter count)");
+        } else if (directory != null) {
+            out.printf(Locale.ROOT, "stored elements     none: %s has no %s or %s%n", directory,
+                    SafeTensors.MODEL_FILE, SafeTensors.INDEX_FILE);
         }
         out.flush();
         return 0;

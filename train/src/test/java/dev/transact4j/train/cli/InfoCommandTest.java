@@ -71,6 +71,17 @@ class InfoCommandTest {
     }
 
     @Test
+    void directoryWithoutWeightsSaysSo() throws Exception {
+        Path model = dir.resolve("config-only");
+        Files.createDirectories(model);
+        LlamaConfig.tiny().save(model.resolve("config.json"));
+        Run run = run("info", model.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("stored elements     none: " + model
+                + " has no model.safetensors or model.safetensors.index.json"), run.out());
+    }
+
+    @Test
     void modelOptionMatchesArgument() {
         Run argument = run("info", "tiny");
         Run option = run("info", "--model", "tiny");
