@@ -50,6 +50,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();

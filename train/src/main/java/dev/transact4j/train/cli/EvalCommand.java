@@ -64,6 +64,9 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Evaluate only the first N tokens; 0 for all. Default: ${DEFAULT-VALUE}.")
     long maxTokens;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();

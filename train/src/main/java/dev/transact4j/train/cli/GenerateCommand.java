@@ -61,6 +61,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();

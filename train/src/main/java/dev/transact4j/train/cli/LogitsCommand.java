@@ -44,6 +44,9 @@ public final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", required = true, description = "The safetensors file to write.")
     Path output;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();

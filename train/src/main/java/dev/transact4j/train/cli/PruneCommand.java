@@ -112,6 +112,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cli = spec.commandLine();

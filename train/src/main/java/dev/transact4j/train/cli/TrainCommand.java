@@ -142,6 +142,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Seed of weight initialisation, shuffling and the trainer's generator; default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @CommandLine.Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws IOException {
         CommandLine command = spec.commandLine();

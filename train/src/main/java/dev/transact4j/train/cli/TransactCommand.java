@@ -2,6 +2,8 @@ package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.tokenizer.TokenizerFormatException;
 import dev.transact4j.nn.safetensors.SafeTensorsFormatException;
+import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.Simd;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -18,7 +20,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "transact",
         mixinStandardHelpOptions = true,
-        version = "transact 0.1.0",
+        version = TransactCommand.VERSION,
         description = "Train, prune and run Llama models on the CPU.",
         subcommands = {InfoCommand.class, TokenizerCommand.class, TrainCommand.class, PretrainCommand.class,
                 PruneCommand.class, EvalCommand.class, GenerateCommand.class, LogitsCommand.class, DemoCommand.class,
@@ -26,6 +28,9 @@ import picocli.CommandLine.Command;
 public final class TransactCommand implements Runnable {
     /** Exit code for invalid arguments, missing files and malformed input files. */
     public static final int EXIT_USAGE = 2;
+
+    /** What {@code -V} prints, on the top-level command and on every subcommand. */
+    static final String VERSION = "transact 0.1.0";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -43,14 +48,46 @@ public final class TransactCommand implements Runnable {
         cli.setParameterExceptionHandler(TransactCommand::handleParameterError);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handleExecutionError(e, commandLine));
         FileNameSafeHelp.install(cli);
+        setVersion(cli);
         return cli;
     }
 
     public static void main(String[] args) {
         CommandLine cli = commandLine();
+        String problem = systemPropertyProblem();
+        if (problem != null) {
+            cli.getErr().println("transact: " + problem + ". Fix or remove the -D option (it may come from"
+                    + " JAVA_TOOL_OPTIONS).");
+            System.exit(EXIT_USAGE);
+        }
         int code = cli.execute(args);
         cli.getOut().flush();
         System.exit(code);
+    }
+
+    /**
+     * Returns the message of an invalid {@code transact4j.*} system property, or null. The kernels
+     * read these properties when their classes load, where a bad value would otherwise end the
+     * program with a stack trace in the middle of a command.
+     */
+    static String systemPropertyProblem() {
+        try {
+            Simd.parseProperty(System.getProperty(Simd.PROPERTY));
+            Parallel.threads();
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        } catch (ExceptionInInitializerError e) {
+            return e.getCause() == null ? e.toString() : e.getCause().getMessage();
+        }
+    }
+
+    /** Gives every subcommand the top-level version, which {@code -V} prints. */
+    private static void setVersion(CommandLine command) {
+        command.getCommandSpec().version(VERSION);
+        for (CommandLine sub : command.getSubcommands().values()) {
+            setVersion(sub);
+        }
     }
 
     private static int handleParameterError(CommandLine.ParameterException e, String[] args) {

@@ -1,0 +1,81 @@
+package dev.transact4j.train.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.transact4j.tensor.Parallel;
+import dev.transact4j.tensor.Simd;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Options and checks that every command shares: -V, --threads and the kernels' system properties. */
+class CommonOptionsTest {
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cli = TransactCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void versionPrintedBySubcommands() {
+        for (List<String> command : List.of(List.of("pretrain"), List.of("info"), List.of("tokenizer", "encode"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.add("-V");
+            Run run = run(args.toArray(new String[0]));
+            assertEquals(0, run.code(), command + ": " + run.err());
+            assertEquals(TransactCommand.VERSION, run.out().strip(), command.toString());
+        }
+    }
+
+    @Test
+    void threadsOptionSetsPoolSize() {
+        int before = Parallel.threads();
+        try {
+            // the model does not exist, so eval stops after parsing its options
+            Run run = run("eval", "--threads", "3", "--model", "missing-model", "--text", "missing.txt");
+            assertEquals(TransactCommand.EXIT_USAGE, run.code());
+            assertEquals(3, Parallel.threads());
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void nonPositiveThreadsRejected() {
+        for (String command : List.of("pretrain", "prune", "train", "eval", "generate", "logits", "demo")) {
+            Run run = run(command, "--threads", "0");
+            assertEquals(TransactCommand.EXIT_USAGE, run.code(), command);
+            assertTrue(run.err().contains("--threads must be at least 1, got 0"), command + ": " + run.err());
+        }
+    }
+
+    @Test
+    void invalidSimdPropertyNamed() {
+        String before = System.getProperty(Simd.PROPERTY);
+        try {
+            System.setProperty(Simd.PROPERTY, "nope");
+            assertEquals("Invalid system property transact4j.simd=nope: expected true (Vector API kernels) or false"
+                    + " (scalar kernels)", TransactCommand.systemPropertyProblem());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Simd.PROPERTY);
+            } else {
+                System.setProperty(Simd.PROPERTY, before);
+            }
+        }
+        assertNull(TransactCommand.systemPropertyProblem());
+    }
+}
