@@ -79,6 +79,9 @@ final class CliFiles {
         if (path == null) {
             return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         }
+        if (Files.isDirectory(path)) {
+            throw new CommandLine.ParameterException(command, path + " is a directory; pass a text file");
+        }
         if (!Files.isRegularFile(path)) {
             throw new CommandLine.ParameterException(command, "input file not found: " + path);
         }

@@ -97,11 +97,21 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         LlamaCheckpoint.Loaded loaded = CliModels.load(cli, model);
         Tokenizer tok = CliModels.tokenizer(cli, tokenizer, model);
+        int[] promptIds = tok.encodeIds(prompt, options.addSpecialTokens());
+        int maxPositions = loaded.model().config().maxPositionEmbeddings();
+        if (promptIds.length == 0) {
+            throw new CommandLine.ParameterException(cli, "the prompt encodes to no tokens; give a non-empty prompt");
+        }
+        if (promptIds.length > maxPositions) {
+            throw new CommandLine.ParameterException(cli, "the prompt has " + promptIds.length
+                    + " tokens, more than the model's max_position_embeddings " + maxPositions
+                    + "; shorten the prompt");
+        }
         Generator generator = new Generator(new LlamaCausalLm(loaded.model()), tok);
         PrintWriter out = cli.getOut();
         out.print(prompt);
         out.flush();
-        GenerationResult result = generator.generate(prompt, options, text -> {
+        GenerationResult result = generator.generate(promptIds, options, text -> {
             out.print(text);
             out.flush();
         });

@@ -5,6 +5,9 @@ import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.Tensor;
+import java.io.BufferedReader;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -31,8 +34,12 @@ public final class LogitsCommand implements Callable<Integer> {
         int[] ids;
 
         @Option(names = "--text", paramLabel = "TEXT", required = true,
-                description = "Text, encoded with the tokenizer and its special tokens.")
+                description = "The text itself, encoded with the tokenizer and its special tokens.")
         String text;
+
+        @Option(names = "--text-file", paramLabel = "FILE", required = true,
+                description = "A UTF-8 file whose whole content is the text.")
+        Path textFile;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -53,8 +60,22 @@ public final class LogitsCommand implements Callable<Integer> {
         CliFiles.checkOutputFile(cli, "--output", output);
         LlamaCheckpoint.Loaded loaded = CliModels.load(cli, model);
         LlamaForCausalLM llama = loaded.model();
-        int[] ids = input.ids != null ? input.ids
-                : CliModels.tokenizer(cli, tokenizer, model).encodeIds(input.text, true);
+        if (input.text != null && Files.isRegularFile(Path.of(input.text.strip()))) {
+            throw new CommandLine.ParameterException(cli, "--text takes the text itself, and " + input.text.strip()
+                    + " names a file; pass --text-file " + input.text.strip() + " to read it");
+        }
+        int[] ids = input.ids;
+        if (ids == null) {
+            String text = input.text;
+            if (text == null) {
+                StringWriter content = new StringWriter();
+                try (BufferedReader reader = CliFiles.openText(cli, input.textFile)) {
+                    reader.transferTo(content);
+                }
+                text = content.toString();
+            }
+            ids = CliModels.tokenizer(cli, tokenizer, model).encodeIds(text, true);
+        }
         int vocab = llama.config().vocabSize();
 
         // input checks

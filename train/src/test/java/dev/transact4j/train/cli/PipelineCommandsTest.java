@@ -155,6 +155,43 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void longPromptRejectedBeforeOutput() {
+        // the model holds 128 positions, and every word is at least one token
+        String prompt = String.join(" ", java.util.Collections.nCopies(200, "jury"));
+        Run run = run("generate", "--model", modelDir.toString(), prompt, "--max-new-tokens", "1");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertTrue(run.err().contains("more than the model's max_position_embeddings 128; shorten the prompt"),
+                run.err());
+        assertEquals("", run.out());
+    }
+
+    @Test
+    void logitsTextFileReadsItsContent() throws Exception {
+        Path text = dir.resolve("prompt.txt");
+        Files.writeString(text, "The jury said");
+        Path fromText = dir.resolve("from-text.safetensors");
+        Path fromFile = dir.resolve("from-file.safetensors");
+        assertEquals(0, run("logits", "--model", modelDir.toString(), "--text", "The jury said",
+                "--output", fromText.toString()).code());
+        assertEquals(0, run("logits", "--model", modelDir.toString(), "--text-file", text.toString(),
+                "--output", fromFile.toString()).code());
+        assertArrayEquals(SafeTensorsFile.open(fromText).readFloat32("logits"),
+                SafeTensorsFile.open(fromFile).readFloat32("logits"));
+
+        // a file name given to --text is what the user meant to read
+        Run run = run("logits", "--model", modelDir.toString(), "--text", text.toString(),
+                "--output", dir.resolve("wrong.safetensors").toString());
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertTrue(run.err().contains("--text takes the text itself, and " + text + " names a file; pass"
+                + " --text-file " + text + " to read it"), run.err());
+
+        Run directory = run("logits", "--model", modelDir.toString(), "--text-file", dir.toString(),
+                "--output", dir.resolve("dir.safetensors").toString());
+        assertEquals(TransactCommand.EXIT_USAGE, directory.code());
+        assertTrue(directory.err().contains(dir + " is a directory; pass a text file"), directory.err());
+    }
+
+    @Test
     void evalNamesBadModelsAndInputs() throws Exception {
         Path text = dir.resolve("some.txt");
         Files.writeString(text, "The jury said it did find that the election was conducted.");
