@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.LlamaConfig;
+import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.llama.ModelStats;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import java.io.IOException;
@@ -29,7 +30,7 @@ final class InfoCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
-            description = "A model directory, a config.json file, or a preset name: tiny or small.")
+            description = "A model directory, a config.json file, or a preset name: demo, tiny or small.")
     String model;
 
     @Option(names = "--model", paramLabel = "MODEL",
@@ -52,7 +53,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         if (model == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "missing MODEL: pass a model directory, a config.json file, or a preset name (tiny or small)");
+                    "missing MODEL: pass a model directory, a config.json file, or a preset name (demo, tiny or small)");
         }
         LlamaConfig config = loadConfig();
         int contextLength = context == null ? config.maxPositionEmbeddings() : context;
@@ -98,16 +99,13 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private LlamaConfig loadConfig() {
-        if (model.equals("tiny")) {
-            return LlamaConfig.tiny();
-        }
-        if (model.equals("small")) {
-            return LlamaConfig.small();
+        if (model.equals("demo") || model.equals("tiny") || model.equals("small")) {
+            return DemoRunner.config(model);
         }
         Path path = Path.of(model);
         if (!Files.exists(path)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "model not found: " + model
-                    + " (pass a model directory, a config.json file, or a preset name: tiny or small)");
+                    + " (pass a model directory, a config.json file, or a preset name: demo, tiny or small)");
         }
         if (Files.isRegularFile(path) && !path.getFileName().toString().endsWith(".json")) {
             throw new CommandLine.ParameterException(spec.commandLine(), model + " is not a config.json file; "

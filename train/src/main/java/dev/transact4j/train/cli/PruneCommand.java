@@ -140,6 +140,10 @@ public final class PruneCommand implements Callable<Integer> {
             case "keep" -> RopeMode.KEEP;
             default -> throw new CommandLine.ParameterException(cli, "invalid --rope '" + rope + "'; use recompute or keep");
         };
+        if (ropeMode == RopeMode.KEEP && attention == AttentionPruning.HEADS) {
+            throw new CommandLine.ParameterException(cli, "--rope keep applies only with --head-mode dims: removing"
+                    + " whole heads leaves every kept head its rotary pairs and frequencies");
+        }
         checkRanges(cli, pipelineMode);
         PipelineOptions options;
         try {

@@ -71,6 +71,13 @@ class InfoCommandTest {
     }
 
     @Test
+    void demoPresetKnown() {
+        Run run = run("info", "demo");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("hidden size         128"), run.out());
+    }
+
+    @Test
     void directoryWithoutWeightsSaysSo() throws Exception {
         Path model = dir.resolve("config-only");
         Files.createDirectories(model);

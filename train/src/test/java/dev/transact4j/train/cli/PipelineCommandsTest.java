@@ -87,6 +87,8 @@ class PipelineCommandsTest {
         assertUsageError("--mode ft needs the last shot's model", "prune", "--output", out, "--mode", "ft",
                 "--sparsity", "10");
         assertUsageError("needs --model", "prune", "--output", out, "--sparsity", "10");
+        assertUsageError("--rope keep applies only with --head-mode dims", "prune", "--model", model, "--output", out,
+                "--sparsity", "10", "--rope", "keep");
         assertUsageError("invalid --scorer 'l1'", "prune", "--model", model, "--output", out, "--sparsity", "10",
                 "--scorer", "l1");
 
