@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a Llama from scratch. Writes OUTPUT/model (a Hugging Face model directory with the "
                 + "tokenizer), OUTPUT/run (metrics.jsonl and the trainer checkpoint) and "
-                + "OUTPUT/loss-curves.png.")
+                + "OUTPUT/loss-curves.png. Working files go to OUTPUT/data (the text files of the embedded "
+                + "corpus when no --data is given, and the token cache) and, without --tokenizer, "
+                + "OUTPUT/tokenizer (the demo tokenizer).")
 public final class PretrainCommand implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
         description = "Prune a Llama with TransAct in several shots, each followed by training, then fine-tune "
                 + "(--mode chooses the steps). Writes OUTPUT/shot-<i>/model, OUTPUT/finetune/model, "
                 + "OUTPUT/pruning-report.md, OUTPUT/pruning-report.json and OUTPUT/loss-curves.png "
-                + "(OUTPUT/loss-curves-ft.png for --mode ft).")
+                + "(OUTPUT/loss-curves-ft.png for --mode ft). Working files go to OUTPUT/data (the text files of "
+                + "the embedded corpus when no --data is given, and the token cache).")
 public final class PruneCommand implements Callable<Integer> {
 
     @CommandLine.Spec
