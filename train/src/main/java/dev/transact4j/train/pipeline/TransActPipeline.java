@@ -213,7 +213,8 @@ public final class TransActPipeline {
             if (tokens > 0) {
                 long steps = options.stepsFor(tokens);
                 double lr = options.learningRateAfterShot(shot);
-                LOG.info("Shot {}: training for {} steps at peak learning rate {}", shot, steps, lr);
+                LOG.info("Shot {}: training for {} steps at peak learning rate {}", shot, steps,
+                        String.format(Locale.ROOT, "%.4g", lr));
                 training = TrainingPhase.train(model, data, options, steps, lr, options.seed() + shot,
                         outputDir.resolve("shot-" + shot).resolve("run"), curve, progressBar);
                 afterTraining = Validation.of(training);

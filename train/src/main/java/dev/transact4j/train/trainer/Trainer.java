@@ -178,10 +178,10 @@ public final class Trainer {
 
     private TrainingResult train(MetricsLog metrics) throws IOException {
         PeakMemory.reset();
-        LOG.info("Training {} parameters in {} tensors for {} steps of {} blocks of {} tokens ({} micro-batches of {})",
+        int microBatches = config.gradientAccumulationSteps();
+        LOG.info("Training {} parameters in {} tensors for {} steps of {} blocks of {} tokens ({} micro-batch{} of {})",
                 elementCount(optimizer), optimizer.parameters().size(), config.maxSteps(), config.globalBatchSize(),
-                train.seqLen(), config.gradientAccumulationSteps(),
-                config.microBatchSize());
+                train.seqLen(), microBatches, microBatches == 1 ? "" : "es", config.microBatchSize());
         long firstStep = step;
         long startNanos = System.nanoTime();
 
