@@ -125,6 +125,12 @@ public final class HfCheckpoint {
                     + SafeTensors.MODEL_FILE + " nor " + SafeTensors.INDEX_FILE + " exists; copy the weights "
                     + "of the model into the directory");
         }
+        for (Path weights : new Path[] {index, single}) {
+            if (Files.isDirectory(weights)) {
+                throw new IllegalArgumentException(weights + " is a directory, not a file; replace it with the "
+                        + "model's " + weights.getFileName() + " file");
+            }
+        }
         if (Files.exists(index) && Files.exists(single)) {
             throw new IllegalArgumentException(directory + ": both " + SafeTensors.MODEL_FILE + " and "
                     + SafeTensors.INDEX_FILE + " exist, so it is unclear which weights belong to config.json; "

@@ -24,6 +24,10 @@ final class CliModels {
         if (!Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(command, "model directory not found: " + dir);
         }
+        if (Files.isDirectory(dir.resolve(LlamaConfig.FILE_NAME))) {
+            throw new CommandLine.ParameterException(command, dir.resolve(LlamaConfig.FILE_NAME)
+                    + " is a directory; a model directory needs config.json as a file");
+        }
         if (!Files.isRegularFile(dir.resolve(LlamaConfig.FILE_NAME))) {
             throw new CommandLine.ParameterException(command, "model directory " + dir + " has no config.json");
         }

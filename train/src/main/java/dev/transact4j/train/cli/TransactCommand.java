@@ -106,8 +106,10 @@ public final class TransactCommand implements Runnable {
     private static int handleExecutionError(Exception e, CommandLine command) {
         PrintWriter err = command.getErr();
         String name = "transact " + qualifiedName(command);
-        if (e instanceof NoSuchFileException) {
-            err.println(name + ": file not found: " + e.getMessage());
+        if (e instanceof NoSuchFileException missing) {
+            // a reason, where the code that threw gave one, already says what is missing
+            err.println(name + ": " + (missing.getReason() != null ? missing.getReason()
+                    : "file not found: " + missing.getFile()));
             err.flush();
             return EXIT_USAGE;
         }

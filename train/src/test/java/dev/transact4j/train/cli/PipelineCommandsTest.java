@@ -218,13 +218,7 @@ class PipelineCommandsTest {
         assertTrue(tokens.err().contains("which goes to --text"), tokens.err());
 
         // a config that no longer fits the weights: the tensors and the advice are kept
-        Path mismatched = dir.resolve("mismatched");
-        Files.createDirectories(mismatched);
-        try (var files = Files.list(modelDir)) {
-            for (Path file : files.toList()) {
-                Files.copy(file, mismatched.resolve(file.getFileName()));
-            }
-        }
+        Path mismatched = copyModel("mismatched");
         Path config = mismatched.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"intermediate_size\": 48", "\"intermediate_size\": 40"));
         Run mismatch = run("eval", "--model", mismatched.toString(), "--text", text.toString());
@@ -232,6 +226,47 @@ class PipelineCommandsTest {
         assertTrue(mismatch.err().contains("3 with the wrong shape"), mismatch.err());
         assertTrue(mismatch.err().contains("wrong shape: model.layers.0.mlp.down_proj.weight"), mismatch.err());
         assertTrue(mismatch.err().contains("Use the config.json saved with these weights"), mismatch.err());
+    }
+
+    @Test
+    void modelFilesOfWrongTypeNamed() throws Exception {
+        Path text = dir.resolve("wrong-type.txt");
+        Files.writeString(text, "The jury said it did find that the election was conducted.");
+
+        // config.json as a directory
+        Path configDir = copyModel("config-dir");
+        Files.delete(configDir.resolve("config.json"));
+        Files.createDirectory(configDir.resolve("config.json"));
+        assertUsageError(configDir.resolve("config.json") + " is a directory; a model directory needs config.json as a"
+                + " file", "eval", "--model", configDir.toString(), "--text", text.toString());
+
+        // model.safetensors as a directory
+        Path weightsDir = copyModel("weights-dir");
+        Files.delete(weightsDir.resolve("model.safetensors"));
+        Files.createDirectory(weightsDir.resolve("model.safetensors"));
+        assertUsageError(weightsDir.resolve("model.safetensors") + " is a directory, not a file; replace it with the"
+                + " model's model.safetensors file", "eval", "--model", weightsDir.toString(), "--text", text.toString());
+
+        // no weights at all: the reason, said once
+        Path noWeights = copyModel("no-weights");
+        Files.delete(noWeights.resolve("model.safetensors"));
+        Run run = run("eval", "--model", noWeights.toString(), "--text", text.toString());
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertEquals("transact eval: no weights in " + noWeights + ": neither model.safetensors nor"
+                + " model.safetensors.index.json exists; copy the weights of the model into the directory",
+                run.err().strip());
+    }
+
+    /** Copies the saved model directory to {@code name} under the test directory. */
+    private static Path copyModel(String name) throws Exception {
+        Path copy = dir.resolve(name);
+        Files.createDirectories(copy);
+        try (var files = Files.list(modelDir)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, copy.resolve(file.getFileName()));
+            }
+        }
+        return copy;
     }
 
     @Test
