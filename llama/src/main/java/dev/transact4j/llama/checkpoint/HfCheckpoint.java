@@ -23,12 +23,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * A Hugging Face Llama model directory held as arrays: the config, every weight as a float32
@@ -229,7 +227,7 @@ public final class HfCheckpoint {
             done = true;
         } finally {
             if (!done) {
-                deleteRecursively(temp);
+                AtomicFiles.deleteTree(temp);
             }
         }
         return target;
@@ -279,20 +277,9 @@ public final class HfCheckpoint {
             Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
             throw e;
         }
-        deleteRecursively(old);
+        AtomicFiles.deleteTree(old);
     }
 
-
-    private static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
-    }
 
     // ---------------------------------------------------------------- accessors
 

@@ -5,11 +5,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * Writes files through a temporary file in the same directory that is synced to disk and then
@@ -29,6 +32,26 @@ public final class AtomicFiles {
     }
 
     private AtomicFiles() {
+    }
+
+    /**
+     * Deletes {@code root} and everything below it, such as a temporary directory that a failed
+     * write left behind or a replaced one. A missing root, or an entry that disappears meanwhile,
+     * is skipped.
+     */
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.delete(path);
+                } catch (NoSuchFileException e) {
+                    // already gone: nothing to delete
+                }
+            }
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.transact4j.nn.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -41,6 +43,21 @@ class AtomicFilesTest {
         AtomicFiles.write(target, new byte[] {1, 2, 3});
 
         assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(target));
+    }
+
+    @Test
+    void deleteTreeRemovesNestedDirectories() throws IOException {
+        Path root = dir.resolve("tree");
+        Files.createDirectories(root.resolve("a/b"));
+        Files.writeString(root.resolve("a/b/file.txt"), "x");
+        Files.writeString(root.resolve("top.txt"), "y");
+        Path sibling = Files.writeString(dir.resolve("sibling.txt"), "kept");
+
+        AtomicFiles.deleteTree(root);
+
+        assertFalse(Files.exists(root));
+        assertTrue(Files.exists(sibling));
+        AtomicFiles.deleteTree(root);   // a missing root is skipped
     }
 
     @Test

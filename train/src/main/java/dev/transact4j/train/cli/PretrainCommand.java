@@ -2,6 +2,7 @@ package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.pipeline.DemoRunner;
@@ -10,6 +11,7 @@ import dev.transact4j.train.pipeline.LossPlot;
 import dev.transact4j.train.pipeline.TrainingPhase;
 import dev.transact4j.train.pipeline.Validation;
 import dev.transact4j.train.trainer.TrainingResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -79,9 +81,26 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         CliChecks.freshOutput(cli, output.resolve("run"));
 
+        boolean newOutput = !Files.exists(output);
         CliFiles.createOutputDirectory(cli, "--output", output);
-        DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, null, output);
-        TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
+        DataOptions.TokenizerFiles tokenizer;
+        TrainingData trainingData;
+        try {
+            tokenizer = data.tokenizerFiles(cli, null, output);
+            trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
+        } catch (CommandLine.ParameterException e) {
+            // nothing has trained yet, so a folder this run created holds only copies and caches
+            if (newOutput) {
+                AtomicFiles.deleteTree(output);
+            }
+            throw e;
+        }
+        int tokenizerVocab = tokenizer.tokenizer().vocabSize();
+        if (tokenizerVocab < modelConfig.vocabSize()) {
+            System.out.printf(Locale.ROOT, "Note: the tokenizer has %,d tokens and the model's vocab_size is %,d, so"
+                    + " %,d embedding rows stay unused; a config.json with vocab_size %d drops them%n",
+                    tokenizerVocab, modelConfig.vocabSize(), modelConfig.vocabSize() - tokenizerVocab, tokenizerVocab);
+        }
         LlamaForCausalLM model = LlamaForCausalLM.initialize(modelConfig, seed);
         long steps = Math.max(1, Math.round((double) tokens / ((long) globalBatch * seqLen)));
         System.out.printf(Locale.ROOT, "Pretraining %s for %d steps (%,d tokens)%n", model, steps,

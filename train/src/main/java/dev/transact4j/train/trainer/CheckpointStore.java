@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transact4j.nn.Module;
 import dev.transact4j.nn.StateDicts;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.nn.optim.Optimizer;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.train.data.DataPosition;
@@ -12,11 +13,9 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,7 +91,7 @@ public final class CheckpointStore {
             throws IOException {
         Module module = model.module();
         Files.createDirectories(runDir);
-        deleteTree(temporary);
+        AtomicFiles.deleteTree(temporary);
         Files.createDirectory(temporary);
 
         // every file into checkpoint.tmp, each forced to disk; the state file last
@@ -110,13 +109,13 @@ public final class CheckpointStore {
 
         // swap it in: the old checkpoint stays complete until the new one has its name
         if (Files.exists(current)) {
-            deleteTree(previous);
+            AtomicFiles.deleteTree(previous);
             Files.move(current, previous, StandardCopyOption.ATOMIC_MOVE);
             forceDirectory(runDir);
         }
         Files.move(temporary, current, StandardCopyOption.ATOMIC_MOVE);
         forceDirectory(runDir);
-        deleteTree(previous);
+        AtomicFiles.deleteTree(previous);
     }
 
     /** Forces every file in {@code dir} to disk, for the files a model adds. */
@@ -222,21 +221,6 @@ public final class CheckpointStore {
             channel.force(true);
         } catch (IOException e) {
             LOG.debug("Cannot force directory {} to disk: {}", dir, e.toString());
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                try {
-                    Files.delete(p);
-                } catch (NoSuchFileException e) {
-                    // already gone: nothing to delete
-                }
-            }
         }
     }
 }

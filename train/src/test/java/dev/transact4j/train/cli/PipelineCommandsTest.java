@@ -2,6 +2,7 @@ package dev.transact4j.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
@@ -226,6 +227,22 @@ class PipelineCommandsTest {
         assertTrue(mismatch.err().contains("3 with the wrong shape"), mismatch.err());
         assertTrue(mismatch.err().contains("wrong shape: model.layers.0.mlp.down_proj.weight"), mismatch.err());
         assertTrue(mismatch.err().contains("Use the config.json saved with these weights"), mismatch.err());
+    }
+
+    @Test
+    void failedPretrainRemovesItsNewOutput() throws Exception {
+        Path emptyData = Files.createDirectories(dir.resolve("empty-data"));
+        Path out = dir.resolve("pretrain-failed");
+        Run run = run("pretrain", "--output", out.toString(), "--data", emptyData.toString(), "--tokens", "1000");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code(), run.err());
+        assertFalse(Files.exists(out), "the output folder this run created is gone");
+
+        // a folder that existed before the run stays, with what it contained
+        Path existing = Files.createDirectories(dir.resolve("pretrain-existing"));
+        Path keep = Files.writeString(existing.resolve("notes.txt"), "mine");
+        run = run("pretrain", "--output", existing.toString(), "--data", emptyData.toString(), "--tokens", "1000");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code(), run.err());
+        assertTrue(Files.exists(keep), "a file the user put there is kept");
     }
 
     @Test
