@@ -61,7 +61,8 @@ public final class PruneCommand implements Callable<Integer> {
     Double sparsity;
 
     @Option(names = "--shots", paramLabel = "K", defaultValue = "3",
-            description = "Pruning shots, each followed by training. Default: ${DEFAULT-VALUE}.")
+            description = "Pruning shots, each followed by training. Default: ${DEFAULT-VALUE}, and with --mode ft"
+                    + " the last shot saved in --output.")
     int shots;
 
     @Option(names = "--calib-samples", paramLabel = "SEQUENCES", defaultValue = "64",
@@ -125,6 +126,13 @@ public final class PruneCommand implements Callable<Integer> {
             case "all" -> TransActPipeline.Mode.ALL;
             default -> throw new CommandLine.ParameterException(cli, "invalid --mode '" + mode + "'; use prune, ft or all");
         };
+        if (pipelineMode == TransActPipeline.Mode.FT && !cli.getParseResult().hasMatchedOption("--shots")) {
+            // fine-tune the last shot that a --mode prune run saved into this --output
+            int saved = lastSavedShot(output);
+            if (saved > 0) {
+                shots = saved;
+            }
+        }
         ScorerKind scorerKind = switch (scorer) {
             case "acts" -> ScorerKind.ACTS;
             case "taylor" -> ScorerKind.TAYLOR;
@@ -168,7 +176,7 @@ public final class PruneCommand implements Callable<Integer> {
             source = output.resolve("shot-" + shots).resolve("model");
             if (!Files.isDirectory(source)) {
                 throw new CommandLine.ParameterException(cli, "--mode ft needs the last shot's model " + source
-                        + "; run --mode prune with the same --output and --shots first");
+                        + "; run --mode prune with the same --output first");
             }
         } else if (model == null) {
             throw new CommandLine.ParameterException(cli, "--mode " + mode + " needs --model DIR, the model to prune");
@@ -260,5 +268,14 @@ public final class PruneCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, option + " " + target + " must be in [1, " + current
                     + "], the model's " + field);
         }
+    }
+
+    /** Returns the highest i for which {@code output/shot-i/model} exists, or 0. */
+    private static int lastSavedShot(Path output) {
+        int last = 0;
+        while (Files.isDirectory(output.resolve("shot-" + (last + 1)).resolve("model"))) {
+            last++;
+        }
+        return last;
     }
 }

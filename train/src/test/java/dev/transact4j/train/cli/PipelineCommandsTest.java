@@ -118,7 +118,7 @@ class PipelineCommandsTest {
         }
         // whitespace folded, because where picocli wraps a description depends on the option column
         assertTrue(run("prune", "--help").out().replaceAll("\\s+", " ")
-                .contains("Pruning shots, each followed by training. Default: 3."));
+                .contains("Pruning shots, each followed by training. Default: 3, and with --mode ft"));
         assertTrue(run("demo", "--help").out().replaceAll("\\s+", " ").contains("Default: 200000"));
         assertTrue(run("eval", "--help").out().contains("TOKENS"));
     }
@@ -246,6 +246,19 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void fineTuneFindsLastSavedShot() throws Exception {
+        // two shots saved by an earlier --mode prune run, here copies of the test model
+        Path out = dir.resolve("two-shots");
+        for (int shot = 1; shot <= 2; shot++) {
+            copyModel(out.resolve("shot-" + shot).resolve("model"));
+        }
+        Run run = run("prune", "--output", out.toString(), "--mode", "ft", "--ft-tokens", "512", "--seq-len", "32",
+                "--eval-batches", "1");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(Files.isRegularFile(out.resolve("finetune/model/model.safetensors")), "fine-tuned model saved");
+    }
+
+    @Test
     void modelFilesOfWrongTypeNamed() throws Exception {
         Path text = dir.resolve("wrong-type.txt");
         Files.writeString(text, "The jury said it did find that the election was conducted.");
@@ -276,7 +289,11 @@ class PipelineCommandsTest {
 
     /** Copies the saved model directory to {@code name} under the test directory. */
     private static Path copyModel(String name) throws Exception {
-        Path copy = dir.resolve(name);
+        return copyModel(dir.resolve(name));
+    }
+
+    /** Copies the saved model directory to the directory {@code copy}, created with its parents. */
+    private static Path copyModel(Path copy) throws Exception {
         Files.createDirectories(copy);
         try (var files = Files.list(modelDir)) {
             for (Path file : files.toList()) {
