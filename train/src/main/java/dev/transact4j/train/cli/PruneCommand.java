@@ -1,5 +1,6 @@
 package dev.transact4j.train.cli;
 
+import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.HfCheckpoint;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
@@ -191,6 +192,7 @@ public final class PruneCommand implements Callable<Integer> {
             checkTarget(cli, "--attn-width", attentionWidth, dense.config().attentionWidth(), "attention width");
             checkTarget(cli, "--mlp-width", mlpWidth, dense.config().intermediateSize(), "intermediate_size");
             checkTarget(cli, "--layers", layers, dense.config().numHiddenLayers(), "num_hidden_layers");
+            noteAttentionRounding(cli, dense.config(), attention);
         }
         CliFiles.createOutputDirectory(cli, "--output", output);
         DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
@@ -277,5 +279,25 @@ public final class PruneCommand implements Callable<Integer> {
             last++;
         }
         return last;
+    }
+
+    /**
+     * Prints a note when --attn-width is not a whole number of the units that a shot removes (head
+     * groups, or one rotary pair in every head), because the width reached then differs from it.
+     */
+    private void noteAttentionRounding(CommandLine cli, LlamaConfig config, AttentionPruning attention) {
+        if (attentionWidth == null) {
+            return;
+        }
+        int unit = attention == AttentionPruning.HEADS
+                ? config.queriesPerKeyValueHead() * config.headDim()
+                : 2 * config.numAttentionHeads();
+        if (attentionWidth % unit != 0) {
+            cli.getOut().printf(Locale.ROOT, "Note: --attn-width %d is not a multiple of %d, the width of %s, so the"
+                    + " width reached differs; pruning-report.md lists the widths requested and reached%n",
+                    attentionWidth, unit, attention == AttentionPruning.HEADS ? "one head group"
+                            : "one rotary pair in every head");
+            cli.getOut().flush();
+        }
     }
 }

@@ -246,6 +246,17 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void attentionWidthRoundingNoted() throws Exception {
+        // two heads of 16: a width of 20 is no whole number of heads; the empty data then stops the run
+        Path emptyData = Files.createDirectories(dir.resolve("empty-prune-data"));
+        Run run = run("prune", "--model", modelDir.toString(), "--output", dir.resolve("rounded").toString(),
+                "--attn-width", "20", "--mlp-width", "24", "--data", emptyData.toString());
+        assertEquals(TransactCommand.EXIT_USAGE, run.code(), run.err());
+        assertTrue(run.out().contains("Note: --attn-width 20 is not a multiple of 16, the width of one head group"),
+                run.out());
+    }
+
+    @Test
     void fineTuneFindsLastSavedShot() throws Exception {
         // two shots saved by an earlier --mode prune run, here copies of the test model
         Path out = dir.resolve("two-shots");
