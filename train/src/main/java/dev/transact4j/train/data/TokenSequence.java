@@ -257,15 +257,19 @@ public final class TokenSequence {
         maxId = max;
     }
 
-    /** Describes where token {@code index} is: the mapped path, and the source file it came from. */
+    /**
+     * Describes where token {@code index} is: the position in {@link #path()} and the source file it
+     * came from. A token cache with its own {@link #source()} is named by the source file alone,
+     * because the cache is an internal file.
+     */
     public String describePosition(long index) {
-        String where = "position " + index + " of " + path;
         for (Span span : spans) {
             if (index >= span.firstToken() && index < span.firstToken() + span.tokenCount()) {
-                return where + " (token " + (index - span.firstToken()) + " of source " + span.source() + ")";
+                String inSource = "token " + (index - span.firstToken()) + " of source " + span.source();
+                return source.equals(path) ? "position " + index + " of " + path + " (" + inSource + ")" : inSource;
             }
         }
-        return where;
+        return "position " + index + " of " + source;
     }
 
     private String describeFormat() {

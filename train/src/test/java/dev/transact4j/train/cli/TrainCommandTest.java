@@ -315,4 +315,17 @@ class TrainCommandTest {
                 + " --micro-batch. (see --help)"), line);
         assertTrue(line.startsWith("transact train: Dataset " + corpus + " has "), line);
     }
+
+    @Test
+    void idOutsideVocabularyNamesSourceFile() {
+        Path smallVocab = dir.resolve("small-vocab.json");
+        LlamaConfig.load(configFile).toBuilder().vocabSize(100).build().save(smallVocab);
+
+        String line = usageError(withOption(trainArgs(dir.resolve("vocab")), "--model", smallVocab.toString()));
+
+        assertTrue(line.startsWith("transact train: Token id "), line);
+        assertTrue(line.contains(" of source " + corpus.toAbsolutePath().normalize().resolve("00.txt")
+                + " is outside the vocabulary of size 100"), line);
+        assertFalse(line.contains("token-cache"), line);
+    }
 }
