@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transact4j.nn.io.AtomicFiles;
+import dev.transact4j.nn.io.JsonErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -362,9 +363,7 @@ public final class LlamaConfig {
         try {
             root = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? ""
-                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new IllegalArgumentException(source + ": invalid JSON" + where + ": " + e.getOriginalMessage()
+            throw new IllegalArgumentException(source + ": invalid JSON" + JsonErrors.locationAndReason(e)
                     + ". Fix the file or restore it from the original checkpoint.", e);
         }
         if (root == null || !root.isObject()) {

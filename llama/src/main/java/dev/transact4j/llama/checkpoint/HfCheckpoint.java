@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.nn.io.AtomicFiles;
+import dev.transact4j.nn.io.JsonErrors;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.nn.safetensors.SafeTensors;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
@@ -179,7 +180,7 @@ public final class HfCheckpoint {
         try {
             root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": invalid JSON: " + e.getOriginalMessage()
+            throw new IllegalArgumentException(file + ": invalid JSON" + JsonErrors.locationAndReason(e)
                     + ". Fix the file or delete it to use the default generation settings.", e);
         }
         if (root == null || !root.isObject()) {

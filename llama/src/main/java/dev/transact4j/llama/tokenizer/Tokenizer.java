@@ -2,6 +2,7 @@ package dev.transact4j.llama.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transact4j.nn.io.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -145,7 +146,8 @@ public final class Tokenizer {
         try {
             root = new ObjectMapper().readTree(in);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new TokenizerFormatException(source + ": invalid JSON: " + e.getOriginalMessage(), e);
+            throw new TokenizerFormatException(source + ": invalid JSON" + JsonErrors.locationAndReason(e)
+                    + ". Fix the file or restore it from the model's source.", e);
         }
         if (root == null) {
             throw new TokenizerFormatException(source + ": empty file");

@@ -195,6 +195,20 @@ class HfCheckpointTest {
     }
 
     @Test
+    void truncatedGenerationConfigNamesLine() throws IOException {
+        Path directory = copyFixture("tied", "truncated-generation");
+        Path file = Files.writeString(directory.resolve("generation_config.json"), "{\n  \"eos_token_id\": [2,\n");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HfCheckpoint.load(directory));
+
+        String m = e.getMessage();
+        assertTrue(m.startsWith(file + ": invalid JSON at line 3, column "), m);
+        assertTrue(m.contains(" (Unexpected end-of-input"), m);
+        assertTrue(m.endsWith("). Fix the file or delete it to use the default generation settings."), m);
+        assertFalse(m.contains("[Source:"), m);
+    }
+
+    @Test
     void generationConfigAndTokenizerFilesAreCopied() throws IOException {
         Path directory = copyFixture("tied", "with-files");
         String generation = "{\n  \"bos_token_id\": 1,\n  \"do_sample\": true,\n  \"eos_token_id\": [2, 3],\n"

@@ -1,9 +1,11 @@
 package dev.transact4j.llama.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +76,27 @@ class TokenizerLoadTest {
     @Test
     void invalidJsonNamesFile() {
         TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> read("{'model': "));
-        assertTrue(e.getMessage().startsWith("test.json: invalid JSON"), e.getMessage());
+        String reason = ((JsonProcessingException) e.getCause()).getOriginalMessage();
+        assertTrue(reason.startsWith("Unexpected end-of-input"), reason);
+        assertEquals("test.json: invalid JSON at line 1, column 11 (" + reason + "). Fix the file or restore it from"
+                + " the model's source.", e.getMessage());
+    }
+
+    @Test
+    void truncatedFileNamesLineWithoutJacksonSource(@TempDir Path dir) throws Exception {
+        String whole = ("{'model':" + MODEL + "}").replace('\'', '"').replace(",", ",\n");
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), whole.substring(0, whole.length() / 2));
+        long lines = Files.readString(file).lines().count();
+
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> Tokenizer.load(dir));
+
+        String m = e.getMessage();
+        assertTrue(m.startsWith(file + ": invalid JSON at line " + lines + ", column "), m);
+        assertTrue(m.contains(" (Unexpected end-of-input"), m);
+        assertTrue(m.endsWith("). Fix the file or restore it from the model's source."), m);
+        assertFalse(m.contains("[Source:"), m);
+        assertFalse(m.contains("StreamReadFeature"), m);
+        assertFalse(m.contains("start marker"), m);
     }
 
     @Test

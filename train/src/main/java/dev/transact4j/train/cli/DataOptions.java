@@ -100,7 +100,7 @@ final class DataOptions {
                     validData == null ? null : source(command, validData, "--valid-data"), validFraction, seqLen,
                     vocabSize);
         } catch (DatasetException e) {
-            throw new CommandLine.ParameterException(command, CliModels.shortened(e.getMessage()));
+            throw new CommandLine.ParameterException(command, DataAdvice.forPretrain(e));
         }
     }
 

@@ -4,6 +4,7 @@ import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.nn.safetensors.DType;
+import dev.transact4j.train.data.DatasetException;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.train.pipeline.LossCurve;
@@ -107,8 +108,14 @@ public final class PretrainCommand implements Callable<Integer> {
                 steps * globalBatch * seqLen);
 
         LossCurve curve = new LossCurve();
-        TrainingResult result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps, learningRate,
-                seed, output.resolve("run"), curve, false);
+        TrainingResult result;
+        try {
+            result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps,
+                    learningRate, seed, output.resolve("run"), curve, false);
+        } catch (DatasetException e) {
+            // the trainer rejects training blocks that do not fill one micro-batch
+            throw new CommandLine.ParameterException(cli, DataAdvice.forPretrain(e));
+        }
         Path modelDir = DemoRunner.withTokenizer(model, tokenizer.files()).save(output.resolve("model"), DType.F32);
         LossPlot.write(curve, "Pretraining", output.resolve("loss-curves.png"));
         System.out.printf(Locale.ROOT, "Validation perplexity %.2f; model saved to %s%n",

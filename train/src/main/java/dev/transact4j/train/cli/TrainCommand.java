@@ -34,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -148,6 +149,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         CommandLine command = spec.commandLine();
+        checkOptions(command);
         TrainingConfig config;
         try {
             config = TrainingConfig.builder().seed(seed).microBatchSize(microBatch).gradientAccumulationSteps(accumulation)
@@ -157,29 +159,31 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command, e.getMessage());
         }
-        if (!(validationFraction >= 0 && validationFraction < 1)) {
-            throw new CommandLine.ParameterException(command, "--validation-fraction must be at least 0 and below 1, got "
-                    + validationFraction);
-        }
-        CliFiles.createOutputDirectory(command, "--out", out);
 
-        // model and tokenizer, checked against each other
+        // model and tokenizer, checked against each other before anything is written
         LlamaForCausalLM llama = loadModel(command);
-        if (seqLen < 1 || seqLen > llama.config().maxPositionEmbeddings()) {
+        if (seqLen > llama.config().maxPositionEmbeddings()) {
             throw new CommandLine.ParameterException(command, "--seq-len must be in [1, "
                     + llama.config().maxPositionEmbeddings() + "] (the model's max_position_embeddings), got " + seqLen);
         }
         TokenEncoder encoder = encoder(command);
 
-        // data
+        // data, and the trainer's check that the training blocks fill a micro-batch
+        boolean outExisted = Files.exists(out);
+        CliFiles.createOutputDirectory(command, "--out", out);
         TrainingData data;
+        Trainer trainer;
         try {
             data = prepareData(encoder, llama.config().vocabSize());
+            trainer = new Trainer(new LlamaTrainable(llama), data.train(), data.validation(), config, out);
         } catch (DatasetException e) {
-            throw new CommandLine.ParameterException(command, e.getMessage());
+            removeIfEmpty(outExisted, out, e);
+            throw new CommandLine.ParameterException(command, DataAdvice.forTrain(e));
+        } catch (IOException | RuntimeException e) {
+            removeIfEmpty(outExisted, out, e);
+            throw e;
         }
 
-        Trainer trainer = new Trainer(new LlamaTrainable(llama), data.train(), data.validation(), config, out);
         TrainingResult result;
         try {
             result = resume ? trainer.resume() : trainer.run();
@@ -200,6 +204,72 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Rejects out-of-range option values with the ranges {@link TrainingConfig} enforces, before the
+     * model is loaded or --out is created.
+     */
+    private void checkOptions(CommandLine command) {
+        requireAtLeast(command, "--steps", steps, 1);
+        requireAtLeast(command, "--micro-batch", microBatch, 1);
+        requireAtLeast(command, "--accumulation", accumulation, 1);
+        requireAtLeast(command, "--seq-len", seqLen, 1);
+        requireAtLeast(command, "--warmup", warmup, 0);
+        requireAtLeast(command, "--eval-every", evalEvery, 0);
+        requireAtLeast(command, "--eval-batches", evalBatches, 0);
+        requireAtLeast(command, "--checkpoint-every", checkpointEvery, 0);
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new CommandLine.ParameterException(command, "--lr must be a positive finite number, got "
+                    + learningRate);
+        }
+        if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
+            throw new CommandLine.ParameterException(command, "--min-lr-ratio must be in [0, 1], got " + minLrRatio);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new CommandLine.ParameterException(command, "--weight-decay must be a finite number of 0 or more, got "
+                    + weightDecay);
+        }
+        if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
+            throw new CommandLine.ParameterException(command, "--max-grad-norm must be a finite number of 0 or more"
+                    + " (0 turns clipping off), got " + maxGradNorm);
+        }
+        if (!(validationFraction >= 0 && validationFraction < 1)) {
+            throw new CommandLine.ParameterException(command, "--validation-fraction must be at least 0 and below 1, got "
+                    + validationFraction);
+        }
+    }
+
+    private static void requireAtLeast(CommandLine command, String option, long value, long min) {
+        if (value < min) {
+            String range = min == 0 ? "0 or more" : "at least " + min;
+            throw new CommandLine.ParameterException(command, option + " must be " + range + ", got " + value);
+        }
+    }
+
+    /**
+     * Deletes {@code dir} when this run created it and it contains no files yet, so a failed start
+     * leaves no empty run directory behind. A directory that existed before is never touched. A
+     * failure to delete is attached to {@code failure}, the error being reported.
+     */
+    private static void removeIfEmpty(boolean existedBefore, Path dir, Exception failure) {
+        if (existedBefore || !Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            List<Path> tree;
+            try (Stream<Path> walk = Files.walk(dir)) {
+                tree = walk.toList();
+            }
+            if (tree.stream().anyMatch(path -> !Files.isDirectory(path))) {
+                return;
+            }
+            for (int i = tree.size() - 1; i >= 0; i--) {
+                Files.delete(tree.get(i));
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
     private LlamaForCausalLM loadModel(CommandLine command) throws IOException {
         if (model.equals("tiny") || model.equals("small")) {
             LlamaConfig config = model.equals("tiny") ? LlamaConfig.tiny() : LlamaConfig.small();
@@ -209,7 +279,12 @@ final class TrainCommand implements Callable<Integer> {
         if (Files.isDirectory(path) && Files.exists(path.resolve("config.json"))
                 && (Files.exists(path.resolve("model.safetensors"))
                 || Files.exists(path.resolve("model.safetensors.index.json")))) {
-            return LlamaCheckpoint.load(path).model();
+            try {
+                return LlamaCheckpoint.load(path).model();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(command, "invalid model " + path + ": "
+                        + CliModels.shortened(e.getMessage()));
+            }
         }
         Path configFile = Files.isDirectory(path) ? path.resolve("config.json") : path;
         if (!Files.isRegularFile(configFile)) {

@@ -33,9 +33,10 @@ public final class DataLoader {
             throw new IllegalArgumentException("DataLoader: batchSize must be at least 1, got " + batchSize);
         }
         if (blocks.blockCount() < batchSize) {
-            throw new DatasetException("Dataset " + blocks.tokens().path() + " has " + blocks.blockCount()
-                    + " blocks of " + (blocks.seqLen() + 1) + " tokens, fewer than the micro-batch size " + batchSize
-                    + ". Add data, lower seq_len or lower the micro-batch size.");
+            throw new DatasetException(DatasetException.Kind.FEWER_BLOCKS_THAN_BATCH, "Dataset "
+                    + blocks.tokens().source() + " has " + blocks.blockCount() + " blocks of " + (blocks.seqLen() + 1)
+                    + " tokens, fewer than the micro-batch size " + batchSize + ".",
+                    "Add data, lower seq_len or lower the micro-batch size.");
         }
         this.blocks = blocks;
         this.batchSize = batchSize;

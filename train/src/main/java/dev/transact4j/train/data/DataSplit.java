@@ -28,10 +28,10 @@ public record DataSplit(PackedBlocks train, PackedBlocks validation) {
         int validationBlocks = validationFraction == 0 ? 0 : (int) Math.max(1, Math.round(validationFraction * blocks));
         int trainBlocks = blocks - validationBlocks;
         if (trainBlocks < 1) {
-            throw new DatasetException("Dataset " + all.tokens().path() + " has " + blocks + " blocks of "
-                    + (all.seqLen() + 1) + " tokens; a validation fraction of " + validationFraction + " takes "
-                    + validationBlocks + " of them and leaves none for training. Add data, lower seq_len or lower"
-                    + " the validation fraction.");
+            throw new DatasetException(DatasetException.Kind.NO_TRAINING_BLOCKS, "Dataset " + all.tokens().source()
+                    + " has " + blocks + " blocks of " + (all.seqLen() + 1) + " tokens; a validation fraction of "
+                    + validationFraction + " takes " + validationBlocks + " of them and leaves none for training.",
+                    "Add data, lower seq_len or lower the validation fraction.");
         }
         return new DataSplit(all.range(0, trainBlocks), all.range(trainBlocks, validationBlocks));
     }

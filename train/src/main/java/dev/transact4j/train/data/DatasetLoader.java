@@ -51,6 +51,6 @@ public final class DatasetLoader {
             }
             return TokenFiles.open(source.path(), source.rawDtype(), chunkShift);
         }
-        return TokenCache.open(source, encoder, cacheDir, progress, chunkShift);
+        return TokenCache.open(source, encoder, cacheDir, progress, chunkShift).withSource(source.path());
     }
 }

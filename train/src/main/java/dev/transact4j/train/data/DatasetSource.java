@@ -142,8 +142,9 @@ public final class DatasetSource {
             throw e.getCause();
         }
         if (files.isEmpty()) {
-            throw new DatasetException("Dataset directory " + path + " contains no file matching " + filePattern
-                    + " (searched recursively). Add files or choose another file pattern.");
+            throw new DatasetException(DatasetException.Kind.NO_MATCHING_FILES, "Dataset directory " + path
+                    + " contains no file matching " + filePattern + " (searched recursively).",
+                    "Add files or choose another file pattern.");
         }
         return files;
     }

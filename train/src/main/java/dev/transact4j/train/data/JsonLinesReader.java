@@ -111,8 +111,8 @@ final class JsonLinesReader {
     private static JsonNode fieldOf(JsonNode node, String field, Path file, long lineNumber) {
         JsonNode value = node.get(field);
         if (value == null) {
-            throw new DatasetException("Line " + lineNumber + " of " + file + " has no \"" + field
-                    + "\" field. Add it, or choose the field that holds the data.");
+            throw new DatasetException(DatasetException.Kind.MISSING_FIELD, "Line " + lineNumber + " of " + file
+                    + " has no \"" + field + "\" field.", "Add it, or choose the field that holds the data.");
         }
         return value;
     }

@@ -38,12 +38,14 @@ public final class PackedBlocks {
         long blockLength = seqLen + 1L;
         long blocks = tokens.length() / blockLength;
         if (blocks == 0) {
-            throw new DatasetException("Dataset " + tokens.path() + " has " + tokens.length() + " tokens, but seq_len "
-                    + seqLen + " needs at least " + blockLength + " tokens for one block. Add data or lower seq_len.");
+            throw new DatasetException(DatasetException.Kind.TOO_FEW_TOKENS, "Dataset " + tokens.source() + " has "
+                    + tokens.length() + " tokens, but a sequence length of " + seqLen + " needs at least " + blockLength
+                    + " tokens for one block.", "Add data or lower seq_len.");
         }
         if (blocks > Integer.MAX_VALUE) {
-            throw new DatasetException("Dataset " + tokens.path() + " has " + blocks + " blocks of " + blockLength
-                    + " tokens, more than the " + Integer.MAX_VALUE + " supported. Raise seq_len or split the data.");
+            throw new DatasetException(DatasetException.Kind.TOO_MANY_BLOCKS, "Dataset " + tokens.source() + " has "
+                    + blocks + " blocks of " + blockLength + " tokens, more than the " + Integer.MAX_VALUE
+                    + " supported.", "Raise seq_len or split the data.");
         }
         return new PackedBlocks(tokens, seqLen, 0, (int) blocks, tokens.length() - blocks * blockLength);
     }

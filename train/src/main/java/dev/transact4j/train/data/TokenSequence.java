@@ -48,6 +48,7 @@ public final class TokenSequence {
     }
 
     private final Path path;
+    private final Path source;
     private final long headerBytes;
     private final TokenDtype dtype;
     private final long length;
@@ -57,9 +58,10 @@ public final class TokenSequence {
     private final long[] segmentStarts;
     private volatile long maxId;
 
-    private TokenSequence(Path path, long headerBytes, TokenDtype dtype, List<Span> spans, long maxId, int chunkShift,
-                          List<Segment> segments) {
+    private TokenSequence(Path path, Path source, long headerBytes, TokenDtype dtype, List<Span> spans, long maxId,
+                          int chunkShift, List<Segment> segments) {
         this.path = path;
+        this.source = source;
         this.headerBytes = headerBytes;
         this.dtype = dtype;
         this.spans = List.copyOf(spans);
@@ -80,7 +82,7 @@ public final class TokenSequence {
     static TokenSequence map(Path file, long headerBytes, TokenDtype dtype, long length, List<Span> spans,
                              long maxId, int chunkShift) throws IOException {
         Segment segment = new Segment(0, length, mapChunks(file, headerBytes, length * dtype.bytes(), chunkShift));
-        return new TokenSequence(file, headerBytes, dtype, spans, maxId, chunkShift, List.of(segment));
+        return new TokenSequence(file, file, headerBytes, dtype, spans, maxId, chunkShift, List.of(segment));
     }
 
     /**
@@ -107,7 +109,15 @@ public final class TokenSequence {
             spans.add(new Span(part.path.toString(), start, part.length));
             start += part.length;
         }
-        return new TokenSequence(path, first.headerBytes, first.dtype, spans, -1, first.chunkShift, segments);
+        return new TokenSequence(path, path, first.headerBytes, first.dtype, spans, -1, first.chunkShift, segments);
+    }
+
+    /**
+     * Returns a view of the same mapped ids whose {@link #source()} is {@code dataset}, such as the
+     * text file or directory a token cache was built from.
+     */
+    TokenSequence withSource(Path dataset) {
+        return new TokenSequence(path, dataset, headerBytes, dtype, spans, maxId, chunkShift, List.of(segments));
     }
 
     private static MappedByteBuffer[] mapChunks(Path file, long headerBytes, long dataBytes, int chunkShift)
@@ -130,6 +140,14 @@ public final class TokenSequence {
     /** Returns the file the ids are mapped from, or the directory of a sharded token dataset. */
     public Path path() {
         return path;
+    }
+
+    /**
+     * Returns the dataset path as the caller gave it, for messages: the token file or shard
+     * directory itself, or the text or JSON Lines source that a cached sequence was tokenized from.
+     */
+    public Path source() {
+        return source;
     }
 
     /** Returns the width of the stored ids. */
@@ -239,15 +257,19 @@ public final class TokenSequence {
         maxId = max;
     }
 
-    /** Describes where token {@code index} is: the mapped path, and the source file it came from. */
+    /**
+     * Describes where token {@code index} is: the position in {@link #path()} and the source file it
+     * came from. A token cache with its own {@link #source()} is named by the source file alone,
+     * because the cache is an internal file.
+     */
     public String describePosition(long index) {
-        String where = "position " + index + " of " + path;
         for (Span span : spans) {
             if (index >= span.firstToken() && index < span.firstToken() + span.tokenCount()) {
-                return where + " (token " + (index - span.firstToken()) + " of source " + span.source() + ")";
+                String inSource = "token " + (index - span.firstToken()) + " of source " + span.source();
+                return source.equals(path) ? "position " + index + " of " + path + " (" + inSource + ")" : inSource;
             }
         }
-        return where;
+        return "position " + index + " of " + source;
     }
 
     private String describeFormat() {

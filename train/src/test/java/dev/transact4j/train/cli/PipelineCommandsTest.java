@@ -330,4 +330,94 @@ class PipelineCommandsTest {
         assertEquals("advice", lines.get(lines.size() - 1));
         assertEquals("one line", CliModels.shortened("one line"));
     }
+
+    /** Runs {@code args} and returns the one stderr line after checking the usage exit code and the line count. */
+    private static String usageError(String... args) {
+        Run run = run(args);
+        assertEquals(2, run.code(), String.join(" ", args) + ": " + run.err());
+        List<String> lines = run.err().strip().lines().toList();
+        assertEquals(1, lines.size(), "one line expected, got: " + run.err());
+        return lines.get(0);
+    }
+
+    /** Writes the first half of the demo tokenizer.json, as a copy cut short would leave it. */
+    private static Path truncatedTokenizer(Path file) throws Exception {
+        String whole = Files.readString(modelDir.resolve("tokenizer.json"));
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, whole.substring(0, whole.length() / 2));
+    }
+
+    /** Checks the one-line report of the truncated tokenizer {@code file} by {@code command}. */
+    private static void assertInvalidJson(String command, Path file, String line) throws Exception {
+        long lines = Files.readString(file).lines().count();
+        String prefix = "transact " + command + ": " + file + ": invalid JSON at line " + lines + ", column ";
+        assertTrue(line.startsWith(prefix), line);
+        assertTrue(line.substring(prefix.length()).matches("\\d+ \\(Unexpected end-of-input[^\\[\\]]*\\)\\."
+                + " Fix the file or restore it from the model's source\\."), line);
+        assertFalse(line.contains("Source:"), line);
+        assertFalse(line.contains("StreamReadFeature"), line);
+        assertFalse(line.contains("start marker"), line);
+    }
+
+    @Test
+    void truncatedTokenizerNamesLine() throws Exception {
+        // generate reads the tokenizer.json of the model directory
+        Path copy = dir.resolve("truncated-model");
+        Files.createDirectories(copy);
+        try (var files = Files.list(modelDir)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, copy.resolve(file.getFileName()));
+            }
+        }
+        Path inModel = truncatedTokenizer(copy.resolve("tokenizer.json"));
+        assertInvalidJson("generate", inModel, usageError("generate", "--model", copy.toString(), "hi"));
+
+        // eval and pretrain read the file given with --tokenizer
+        Path bad = truncatedTokenizer(dir.resolve("bad-tokenizer").resolve("bad.json"));
+        Path text = Files.writeString(dir.resolve("eval-text.txt"), "The jury said it did find.");
+        assertInvalidJson("eval", bad, usageError("eval", "--model", modelDir.toString(), "--text", text.toString(),
+                "--tokenizer", bad.toString()));
+        assertInvalidJson("pretrain", bad, usageError("pretrain", "--output", dir.resolve("bad-tok-out").toString(),
+                "--tokenizer", bad.toString()));
+    }
+
+    @Test
+    void pretrainDataErrorsNameItsOptions() throws Exception {
+        Path out = dir.resolve("pretrain-data");
+
+        Path empty = Files.createDirectories(dir.resolve("empty-data"));
+        assertEquals("transact pretrain: Dataset directory " + empty + " contains no file matching *.txt (searched"
+                + " recursively). Add *.txt files (one document each) to the directory, or pass one *.jsonl or *.bin"
+                + " file. (see --help)", usageError("pretrain", "--output", out.toString(), "--data", empty.toString()));
+
+        Path jsonl = Files.writeString(dir.resolve("no-text.jsonl"), "{\"body\": \"The jury said.\"}\n");
+        assertEquals("transact pretrain: Line 1 of " + jsonl + " has no \"text\" field. Give every line a \"text\""
+                + " field that contains the document. (see --help)",
+                usageError("pretrain", "--output", out.toString(), "--data", jsonl.toString()));
+
+        Path tiny = Files.writeString(dir.resolve("tiny.txt"), "The jury said");
+        String line = usageError("pretrain", "--output", out.toString(), "--data", tiny.toString());
+        assertTrue(line.matches("transact pretrain: Dataset \\Q" + tiny + "\\E has \\d+ tokens, but a sequence"
+                + " length of 128 needs at least 129 tokens for one block\\. Add data or lower --seq-len\\."
+                + " \\(see --help\\)"), line);
+        assertFalse(line.contains("cache"), line);
+        assertFalse(line.contains("seq_len"), line);
+    }
+
+    @Test
+    void pretrainBlocksShortOfMicroBatchNamed() throws Exception {
+        // three blocks of 9 tokens: one goes to validation and two are left, fewer than a micro-batch of 8
+        Path ids = dir.resolve("three-blocks.bin");
+        byte[] bytes = new byte[2 * 27];
+        for (int i = 0; i < 27; i++) {
+            bytes[2 * i] = (byte) (1 + i);
+        }
+        Files.write(ids, bytes);
+
+        String line = usageError("pretrain", "--output", dir.resolve("pretrain-batch").toString(), "--data",
+                ids.toString(), "--seq-len", "8");
+
+        assertEquals("transact pretrain: Dataset " + ids + " has 2 blocks of 9 tokens, fewer than the micro-batch size"
+                + " 8. Add data, lower --seq-len or lower --micro-batch. (see --help)", line);
+    }
 }

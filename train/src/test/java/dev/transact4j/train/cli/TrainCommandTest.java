@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
@@ -154,5 +155,177 @@ class TrainCommandTest {
         assertEquals(TransactCommand.EXIT_USAGE, run.code());
         assertEquals("transact train: --validation-fraction must be at least 0 and below 1, got 1.5 (see --help)",
                 run.err().strip());
+    }
+
+    /** Returns {@code args} with the value of {@code option} replaced, or with the option added when it is absent. */
+    private static String[] withOption(String[] args, String option, String value) {
+        List<String> list = new java.util.ArrayList<>(List.of(args));
+        int index = list.indexOf(option);
+        if (index >= 0) {
+            list.set(index + 1, value);
+        } else {
+            list.add(option);
+            list.add(value);
+        }
+        return list.toArray(new String[0]);
+    }
+
+    /** Runs {@code args} and returns the one stderr line after checking the usage exit code and the line count. */
+    private static String usageError(String... args) {
+        Run run = run(args);
+        assertEquals(TransactCommand.EXIT_USAGE, run.code(), String.join(" ", args) + ": " + run.err());
+        List<String> lines = run.err().strip().lines().toList();
+        assertEquals(1, lines.size(), "one line expected, got: " + run.err());
+        return lines.get(0);
+    }
+
+    @Test
+    void numericOptionsNameTheOption() {
+        String[][] cases = {
+            {"--steps", "0", "--steps must be at least 1, got 0"},
+            {"--micro-batch", "0", "--micro-batch must be at least 1, got 0"},
+            {"--accumulation", "0", "--accumulation must be at least 1, got 0"},
+            {"--seq-len", "0", "--seq-len must be at least 1, got 0"},
+            {"--lr", "-1", "--lr must be a positive finite number, got -1.0"},
+            {"--lr", "0", "--lr must be a positive finite number, got 0.0"},
+            {"--lr", "Infinity", "--lr must be a positive finite number, got Infinity"},
+            {"--lr", "NaN", "--lr must be a positive finite number, got NaN"},
+            {"--min-lr-ratio", "1.5", "--min-lr-ratio must be in [0, 1], got 1.5"},
+            {"--min-lr-ratio", "-0.1", "--min-lr-ratio must be in [0, 1], got -0.1"},
+            {"--warmup", "-5", "--warmup must be 0 or more, got -5"},
+            {"--weight-decay", "-0.1", "--weight-decay must be a finite number of 0 or more, got -0.1"},
+            {"--max-grad-norm", "-1", "--max-grad-norm must be a finite number of 0 or more (0 turns clipping off),"
+                    + " got -1.0"},
+            {"--eval-every", "-1", "--eval-every must be 0 or more, got -1"},
+            {"--eval-batches", "-1", "--eval-batches must be 0 or more, got -1"},
+            {"--checkpoint-every", "-1", "--checkpoint-every must be 0 or more, got -1"},
+        };
+        Path out = dir.resolve("numeric");
+        for (String[] c : cases) {
+            String line = usageError(withOption(trainArgs(out), c[0], c[1]));
+
+            assertEquals("transact train: " + c[2] + " (see --help)", line);
+            assertFalse(Files.exists(out), c[0] + " " + c[1] + " must fail before --out is created");
+        }
+    }
+
+    @Test
+    void boundaryValuesAccepted() {
+        // the lowest value of each range trains: no warm-up, no clipping, no decay, checkpoints at the end only
+        Path out = dir.resolve("boundaries");
+        String[] args = trainArgs(out, "--min-lr-ratio", "0", "--weight-decay", "0", "--max-grad-norm", "0",
+                "--eval-batches", "0");
+        args = withOption(withOption(withOption(args, "--warmup", "0"), "--steps", "1"), "--checkpoint-every", "0");
+
+        Run run = run(args);
+
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().startsWith("steps 1, "), run.out());
+    }
+
+    @Test
+    void invalidModelLeavesNoOutDirectory() {
+        Path out = dir.resolve("no-model");
+
+        String line = usageError(withOption(trainArgs(out), "--model", "huge"));
+
+        assertEquals("transact train: --model huge is not a preset (tiny, small), a config.json or a model directory"
+                + " (see --help)", line);
+        assertFalse(Files.exists(out), "--out must not be created for an invalid --model");
+
+        String tooLong = usageError(withOption(trainArgs(out), "--seq-len", "65"));
+        assertTrue(tooLong.contains("--seq-len must be in [1, 64]"), tooLong);
+        assertFalse(Files.exists(out), "--out must not be created for a --seq-len beyond the model");
+    }
+
+    @Test
+    void dataErrorRemovesOnlyCreatedOut() throws Exception {
+        Path missing = dir.resolve("no-such-corpus");
+        Path out = dir.resolve("created");
+
+        String line = usageError(withOption(trainArgs(out), "--train", missing.toString()));
+
+        assertTrue(line.contains("Dataset path not found: " + missing), line);
+        assertFalse(Files.exists(out), "the empty --out this run created must be removed");
+
+        Path existing = Files.createDirectories(dir.resolve("existing"));
+        usageError(withOption(trainArgs(existing), "--train", missing.toString()));
+        assertTrue(Files.isDirectory(existing), "a --out directory that existed before must be kept");
+    }
+
+    @Test
+    void emptyDirectorySuggestsFormat() {
+        Path out = dir.resolve("format");
+
+        String line = usageError(withOption(trainArgs(out), "--format", "jsonl"));
+
+        assertEquals("transact train: Dataset directory " + corpus + " contains no file matching *.jsonl (searched"
+                + " recursively). Add files, or set --format to the format of the files there (text for *.txt, jsonl"
+                + " for *.jsonl, tokens for *.bin). (see --help)", line);
+    }
+
+    @Test
+    void jsonlWithoutTextFieldNamed() throws Exception {
+        Path file = Files.writeString(dir.resolve("docs.jsonl"), "{\"body\": \"The jury said.\"}\n");
+
+        String line = usageError(withOption(withOption(trainArgs(dir.resolve("jsonl")), "--train", file.toString()),
+                "--format", "jsonl"));
+
+        assertEquals("transact train: Line 1 of " + file + " has no \"text\" field. Give every line a \"text\" field"
+                + " that contains the document. (see --help)", line);
+    }
+
+    @Test
+    void tinyTextNamesInputAndSeqLen() throws Exception {
+        Path tiny = Files.writeString(dir.resolve("tiny.txt"), "The jury said");
+
+        String line = usageError(withOption(trainArgs(dir.resolve("tiny")), "--train", tiny.toString()));
+
+        assertTrue(line.matches("transact train: Dataset \\Q" + tiny + "\\E has \\d+ tokens, but a sequence length"
+                + " of 32 needs at least 33 tokens for one block\\. Add data or lower --seq-len\\. \\(see --help\\)"),
+                line);
+        assertFalse(line.contains("token-cache"), line);
+        assertFalse(line.contains("seq_len"), line);
+    }
+
+    @Test
+    void validationTakingEveryBlockNamesOptions() throws Exception {
+        // two blocks of 33 tokens; a fraction of 0.9 puts both into validation
+        Path ids = dir.resolve("ids.bin");
+        byte[] bytes = new byte[2 * 66];
+        for (int i = 0; i < 66; i++) {
+            bytes[2 * i] = (byte) (1 + i % 50);
+        }
+        Files.write(ids, bytes);
+        String[] args = withOption(withOption(withOption(trainArgs(dir.resolve("split")), "--train", ids.toString()),
+                "--format", "tokens"), "--validation-fraction", "0.9");
+
+        String line = usageError(args);
+
+        assertEquals("transact train: Dataset " + ids + " has 2 blocks of 33 tokens; a validation fraction of 0.9"
+                + " takes 2 of them and leaves none for training. Add data, lower --seq-len or lower"
+                + " --validation-fraction. (see --help)", line);
+    }
+
+    @Test
+    void microBatchLargerThanDataNamed() {
+        String line = usageError(withOption(trainArgs(dir.resolve("batch")), "--micro-batch", "1000"));
+
+        assertTrue(line.contains("fewer than the micro-batch size 1000. Add data, lower --seq-len or lower"
+                + " --micro-batch. (see --help)"), line);
+        assertTrue(line.startsWith("transact train: Dataset " + corpus + " has "), line);
+    }
+
+    @Test
+    void idOutsideVocabularyNamesSourceFile() {
+        Path smallVocab = dir.resolve("small-vocab.json");
+        LlamaConfig.load(configFile).toBuilder().vocabSize(100).build().save(smallVocab);
+
+        String line = usageError(withOption(trainArgs(dir.resolve("vocab")), "--model", smallVocab.toString()));
+
+        assertTrue(line.startsWith("transact train: Token id "), line);
+        assertTrue(line.contains(" of source " + corpus.toAbsolutePath().normalize().resolve("00.txt")
+                + " is outside the vocabulary of size 100"), line);
+        assertFalse(line.contains("token-cache"), line);
     }
 }

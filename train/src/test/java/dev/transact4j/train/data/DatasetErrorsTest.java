@@ -2,6 +2,7 @@ package dev.transact4j.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,6 +46,9 @@ class DatasetErrorsTest {
         DatasetException e = loadFails(DatasetSource.text(corpus), new ByteTokenizer());
         assertEquals("Dataset directory " + corpus + " contains no file matching *.txt (searched recursively)."
                 + " Add files or choose another file pattern.", e.getMessage());
+        assertEquals(DatasetException.Kind.NO_MATCHING_FILES, e.kind());
+        assertEquals("Dataset directory " + corpus + " contains no file matching *.txt (searched recursively).",
+                e.description());
     }
 
     @Test
@@ -85,6 +89,8 @@ class DatasetErrorsTest {
         DatasetException e = loadFails(DatasetSource.jsonlText(file), new ByteTokenizer());
         assertEquals("Line 2 of " + file + " has no \"text\" field. Add it, or choose the field that holds the data.",
                 e.getMessage());
+        assertEquals(DatasetException.Kind.MISSING_FIELD, e.kind());
+        assertEquals("Line 2 of " + file + " has no \"text\" field.", e.description());
     }
 
     @Test
@@ -188,8 +194,11 @@ class DatasetErrorsTest {
 
         DatasetException e = assertThrows(DatasetException.class, () -> PackedBlocks.pack(tokens, 7));
 
-        assertEquals("Dataset " + file + " has 7 tokens, but seq_len 7 needs at least 8 tokens for one block. Add data"
-                + " or lower seq_len.", e.getMessage());
+        assertEquals("Dataset " + file + " has 7 tokens, but a sequence length of 7 needs at least 8 tokens for one"
+                + " block. Add data or lower seq_len.", e.getMessage());
+        assertEquals(DatasetException.Kind.TOO_FEW_TOKENS, e.kind());
+        assertEquals("Dataset " + file + " has 7 tokens, but a sequence length of 7 needs at least 8 tokens for one"
+                + " block.", e.description());
     }
 
     @Test
@@ -200,8 +209,11 @@ class DatasetErrorsTest {
 
         DatasetException e = assertThrows(DatasetException.class, () -> PackedBlocks.pack(tokens, 16));
 
-        assertEquals("Dataset " + tokens.path() + " has 0 tokens, but seq_len 16 needs at least 17 tokens for one"
-                + " block. Add data or lower seq_len.", e.getMessage());
+        // the text file is named, not the token cache built from it
+        assertEquals("Dataset " + file + " has 0 tokens, but a sequence length of 16 needs at least 17 tokens for"
+                + " one block. Add data or lower seq_len.", e.getMessage());
+        assertEquals(file, tokens.source());
+        assertTrue(tokens.path().startsWith(dir.resolve("out")), tokens.path().toString());
     }
 
     @Test
@@ -241,10 +253,10 @@ class DatasetErrorsTest {
         // Ids: a b c EOS d e ~ EOS, with EOS = 0. '~' (126) is the only id a vocabulary of 120 rejects.
         DatasetException e = assertThrows(DatasetException.class, () -> tokens.checkVocabulary(120));
 
-        assertEquals("Token id 126 at position 6 of " + tokens.path() + " (token 2 of source "
-                + b.toAbsolutePath().normalize() + ") is outside the vocabulary of size 120 (valid ids are 0 to 119)."
-                + " Tokenize the data with the model's tokenizer, or use a model whose vocab_size covers every id.",
-                e.getMessage());
+        // the token cache is not named, only the source file
+        assertEquals("Token id 126 at token 2 of source " + b.toAbsolutePath().normalize() + " is outside the"
+                + " vocabulary of size 120 (valid ids are 0 to 119). Tokenize the data with the model's tokenizer,"
+                + " or use a model whose vocab_size covers every id.", e.getMessage());
     }
 
     @Test
