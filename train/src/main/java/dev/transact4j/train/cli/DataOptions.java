@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.train.data.DatasetException;
 import dev.transact4j.train.data.DatasetLoader;
 import dev.transact4j.train.data.DatasetSource;
@@ -79,6 +80,31 @@ final class DataOptions {
             }
         }
         return new TokenizerFiles(files, Tokenizer.load(json), json);
+    }
+
+    /** The tokenizer and the training data of a run, prepared in its output folder. */
+    record Prepared(TokenizerFiles tokenizer, TrainingData data) {
+    }
+
+    /**
+     * Creates the output folder named by {@code --output}, then loads the tokenizer ({@code --tokenizer},
+     * else {@code fallbackDir}'s) and prepares the data in it. When the tokenizer or the data is invalid,
+     * nothing has trained yet, so a folder that this call created holds only copies and caches and is
+     * deleted before the error goes on. A folder that existed before is left as it is.
+     */
+    Prepared prepareOutput(CommandLine command, Path fallbackDir, Path output, int seqLen, int vocabSize)
+            throws IOException {
+        boolean newOutput = !Files.exists(output);
+        CliFiles.createOutputDirectory(command, "--output", output);
+        try {
+            TokenizerFiles tokenizerFiles = tokenizerFiles(command, fallbackDir, output);
+            return new Prepared(tokenizerFiles, prepare(command, tokenizerFiles, output, seqLen, vocabSize));
+        } catch (CommandLine.ParameterException e) {
+            if (newOutput) {
+                AtomicFiles.deleteTree(output);
+            }
+            throw e;
+        }
     }
 
     /** Loads, tokenizes (cached under {@code workDir/data}) and packs the data into blocks of {@code seqLen}. */

@@ -2,7 +2,6 @@ package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
-import dev.transact4j.nn.io.AtomicFiles;
 import dev.transact4j.nn.safetensors.DType;
 import dev.transact4j.train.data.DatasetException;
 import dev.transact4j.train.data.TrainingData;
@@ -82,20 +81,9 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         CliChecks.freshOutput(cli, output.resolve("run"));
 
-        boolean newOutput = !Files.exists(output);
-        CliFiles.createOutputDirectory(cli, "--output", output);
-        DataOptions.TokenizerFiles tokenizer;
-        TrainingData trainingData;
-        try {
-            tokenizer = data.tokenizerFiles(cli, null, output);
-            trainingData = data.prepare(cli, tokenizer, output, seqLen, modelConfig.vocabSize());
-        } catch (CommandLine.ParameterException e) {
-            // nothing has trained yet, so a folder this run created holds only copies and caches
-            if (newOutput) {
-                AtomicFiles.deleteTree(output);
-            }
-            throw e;
-        }
+        DataOptions.Prepared prepared = data.prepareOutput(cli, null, output, seqLen, modelConfig.vocabSize());
+        DataOptions.TokenizerFiles tokenizer = prepared.tokenizer();
+        TrainingData trainingData = prepared.data();
         int tokenizerVocab = tokenizer.tokenizer().vocabSize();
         if (tokenizerVocab < modelConfig.vocabSize()) {
             System.out.printf(Locale.ROOT, "Note: the tokenizer has %,d tokens and the model's vocab_size is %,d, so"

@@ -4,6 +4,7 @@ import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.HfCheckpoint;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.train.data.DatasetException;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.pipeline.DemoRunner;
 import dev.transact4j.train.pipeline.LossCurve;
@@ -194,9 +195,9 @@ public final class PruneCommand implements Callable<Integer> {
             checkTarget(cli, "--layers", layers, dense.config().numHiddenLayers(), "num_hidden_layers");
             noteAttentionRounding(cli, dense.config(), attention);
         }
-        CliFiles.createOutputDirectory(cli, "--output", output);
-        DataOptions.TokenizerFiles tokenizer = data.tokenizerFiles(cli, source, output);
-        TrainingData trainingData = data.prepare(cli, tokenizer, output, seqLen, dense.config().vocabSize());
+        DataOptions.Prepared prepared = data.prepareOutput(cli, source, output, seqLen, dense.config().vocabSize());
+        DataOptions.TokenizerFiles tokenizer = prepared.tokenizer();
+        TrainingData trainingData = prepared.data();
         HfCheckpoint companions = DemoRunner.withTokenizer(dense, tokenizer.files());
 
         LossCurve curve = new LossCurve();
@@ -205,6 +206,9 @@ public final class PruneCommand implements Callable<Integer> {
         TransActPipeline.Result result;
         try {
             result = pipeline.run(pipelineMode, dense);
+        } catch (DatasetException e) {
+            // the trainer rejects training blocks that do not fill one micro-batch
+            throw new CommandLine.ParameterException(cli, DataAdvice.forPretrain(e));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, CliModels.shortened(e.getMessage()));
         }

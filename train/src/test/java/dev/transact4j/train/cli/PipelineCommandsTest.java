@@ -254,6 +254,7 @@ class PipelineCommandsTest {
         assertEquals(TransactCommand.EXIT_USAGE, run.code(), run.err());
         assertTrue(run.out().contains("Note: --attn-width 20 is not a multiple of 16, the width of one head group"),
                 run.out());
+        assertFalse(Files.exists(dir.resolve("rounded")), "the output folder this failed run created is gone");
     }
 
     @Test
