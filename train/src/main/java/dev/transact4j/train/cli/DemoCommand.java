@@ -23,7 +23,8 @@ public final class DemoCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"--output", "--out"}, paramLabel = "DIR",
-            description = "Output folder, created when missing (default: transact-demo-<date>-<time> in the current folder).")
+            description = "Output folder, created when missing. Default: transact-demo-<date>-<time> in the current "
+                    + "folder.")
     Path output;
 
     @Option(names = "--size", paramLabel = "NAME", defaultValue = "demo",

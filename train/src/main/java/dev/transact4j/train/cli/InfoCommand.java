@@ -38,8 +38,8 @@ final class InfoCommand implements Callable<Integer> {
     String modelOption;
 
     @Option(names = "--context", paramLabel = "TOKENS",
-            description = "Context length at which attention FLOPs are counted, in tokens "
-                    + "(default: the config's max_position_embeddings).")
+            description = "Context length at which attention FLOPs are counted, in tokens. "
+                    + "Default: the config's max_position_embeddings.")
     Integer context;
 
     @Override

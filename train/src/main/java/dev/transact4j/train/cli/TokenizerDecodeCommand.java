@@ -20,18 +20,18 @@ final class TokenizerDecodeCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE_OR_DIR",
-            description = "tokenizer.json (or .json.gz), or a directory containing it")
+            description = "tokenizer.json (or .json.gz), or a directory containing it.")
     Path tokenizerPath;
 
     @Option(names = "--input", paramLabel = "FILE",
-            description = "input file (.gz is decompressed); default: standard input")
+            description = "Input file (.gz is decompressed). Default: standard input.")
     Path input;
 
-    @Option(names = "--skip-special-tokens", description = "leave out special tokens such as BOS and EOS")
+    @Option(names = "--skip-special-tokens", description = "Leave out special tokens such as BOS and EOS.")
     boolean skipSpecialTokens;
 
     @Option(names = "--json",
-            description = "write each text as a JSON string, so that newlines in it stay on one line")
+            description = "Write each text as a JSON string, so that newlines in it stay on one line.")
     boolean jsonOutput;
 
     @Override

@@ -23,24 +23,24 @@ final class TokenizerEncodeCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE_OR_DIR",
-            description = "tokenizer.json (or .json.gz), or a directory containing it")
+            description = "tokenizer.json (or .json.gz), or a directory containing it.")
     Path tokenizerPath;
 
     @Option(names = "--input", paramLabel = "FILE",
-            description = "input file (.gz is decompressed); default: standard input")
+            description = "Input file (.gz is decompressed). Default: standard input.")
     Path input;
 
-    @Option(names = "--format", defaultValue = "auto",
-            description = "input format: text (every line is text), jsonl (every line is an object with a "
-                    + "\"text\" field), or auto (jsonl for lines starting with '{'); default: ${DEFAULT-VALUE}")
+    @Option(names = "--format", defaultValue = "auto", paramLabel = "FORMAT",
+            description = "Input format: text (every line is text), jsonl (every line is an object with a "
+                    + "\"text\" field), or auto (jsonl for lines starting with '{'). Default: ${DEFAULT-VALUE}.")
     Format format;
 
     @Option(names = "--no-special-tokens",
-            description = "do not add the template's special tokens (such as BOS)")
+            description = "Do not add the template's special tokens (such as BOS).")
     boolean noSpecialTokens;
 
     @Option(names = "--special-tokens-as-text",
-            description = "encode the text of special tokens (such as <s>) as plain text")
+            description = "Encode the text of special tokens (such as <s>) as plain text.")
     boolean specialTokensAsText;
 
     @Override

@@ -23,36 +23,40 @@ final class TokenizerTrainCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--vocab-size", defaultValue = "8192", paramLabel = "N",
-            description = "vocabulary size in tokens, special tokens and the 256 byte tokens included; "
-                    + "default: ${DEFAULT-VALUE}")
+            description = "Vocabulary size in tokens, special tokens and the 256 byte tokens included. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int vocabSize;
 
     @Option(names = "--special-tokens", split = ",", paramLabel = "TOKEN",
             defaultValue = "<|begin_of_text|>,<|end_of_text|>,<|pad|>",
-            description = "comma-separated special tokens, given ids 0, 1, ...; default: ${DEFAULT-VALUE}")
+            description = "Comma-separated special tokens, given ids 0, 1 and so on. Default: ${DEFAULT-VALUE}.")
     List<String> specialTokens;
 
-    @Option(names = "--bos-token", defaultValue = "<|begin_of_text|>",
-            description = "special token put before every encoded text; empty for none; default: ${DEFAULT-VALUE}")
+    @Option(names = "--bos-token", defaultValue = "<|begin_of_text|>", paramLabel = "TOKEN",
+            description = "Special token put before every encoded text, or empty for none. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String bosToken;
 
-    @Option(names = "--eos-token", defaultValue = "<|end_of_text|>",
-            description = "end-of-text token recorded in tokenizer_config.json; empty for none; default: ${DEFAULT-VALUE}")
+    @Option(names = "--eos-token", defaultValue = "<|end_of_text|>", paramLabel = "TOKEN",
+            description = "End-of-text token recorded in tokenizer_config.json, or empty for none. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String eosToken;
 
-    @Option(names = "--pad-token", defaultValue = "<|pad|>",
-            description = "padding token recorded in tokenizer_config.json; empty for none; default: ${DEFAULT-VALUE}")
+    @Option(names = "--pad-token", defaultValue = "<|pad|>", paramLabel = "TOKEN",
+            description = "Padding token recorded in tokenizer_config.json, or empty for none. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String padToken;
 
     @Option(names = "--min-frequency", defaultValue = "2", paramLabel = "N",
-            description = "minimum number of occurrences for a pair to be merged; default: ${DEFAULT-VALUE}")
+            description = "Minimum number of occurrences for a pair to be merged. Default: ${DEFAULT-VALUE}.")
     int minFrequency;
 
     @Option(names = {"-o", "--output"}, defaultValue = ".", paramLabel = "DIR",
-            description = "directory to write tokenizer.json and tokenizer_config.json to; default: ${DEFAULT-VALUE}")
+            description = "Directory to write tokenizer.json and tokenizer_config.json to. "
+                    + "Default: ${DEFAULT-VALUE}.")
     Path output;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = "training text files (.gz is decompressed)")
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Training text files (.gz is decompressed).")
     List<Path> files;
 
     @Override

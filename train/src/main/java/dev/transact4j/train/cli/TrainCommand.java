@@ -61,86 +61,92 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", defaultValue = "tiny", paramLabel = "MODEL",
             description = "A preset (tiny or small), a config.json, or a model directory whose weights are the "
-                    + "starting point; default: ${DEFAULT-VALUE}.")
+                    + "starting point. Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--resume", description = "Continue the run in --out from its checkpoint.")
     boolean resume;
 
     @Option(names = "--tokenizer", paramLabel = "FILE_OR_DIR",
-            description = "tokenizer.json, or a directory containing it; default: the embedded demo tokenizer.")
+            description = "tokenizer.json, or a directory containing it. Default: the embedded demo tokenizer.")
     Path tokenizerPath;
 
     @Option(names = "--eos-token", defaultValue = "<|end_of_text|>", paramLabel = "TOKEN",
-            description = "Token placed after every document; default: ${DEFAULT-VALUE}.")
+            description = "Token placed after every document. Default: ${DEFAULT-VALUE}.")
     String eosToken;
 
     @Option(names = {"--train", "--data"}, paramLabel = "PATH", description = "Training file or directory.")
     Path trainPath;
 
     @Option(names = {"--validation", "--valid-data"}, paramLabel = "PATH",
-            description = "Validation file or directory; default: the end of the training data.")
+            description = "Validation file or directory. Default: the end of the training data.")
     Path validationPath;
 
     @Option(names = {"--validation-fraction", "--valid-fraction"}, defaultValue = "0.05", paramLabel = "FRACTION",
-            description = "Fraction of the training blocks kept for validation without --validation; "
-                    + "default: ${DEFAULT-VALUE}.")
+            description = "Fraction of the training blocks kept for validation without --validation. "
+                    + "Default: ${DEFAULT-VALUE}.")
     double validationFraction;
 
-    @Option(names = "--format", defaultValue = "text",
+    @Option(names = "--format", defaultValue = "text", paramLabel = "FORMAT",
             description = "Data format: text (each file one document), jsonl (a \"text\" field per line) or tokens "
-                    + "(token files, llm.c header or raw --token-dtype ids); default: ${DEFAULT-VALUE}.")
+                    + "(token files, llm.c header or raw --token-dtype ids). Default: ${DEFAULT-VALUE}.")
     Format format;
 
-    @Option(names = "--token-dtype", defaultValue = "UINT16",
-            description = "Width of raw token files without an llm.c header: UINT16 or UINT32; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--token-dtype", defaultValue = "UINT16", paramLabel = "DTYPE",
+            description = "Width of raw token files without an llm.c header: UINT16 or UINT32. "
+                    + "Default: ${DEFAULT-VALUE}.")
     TokenDtype tokenDtype;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per training row; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seq-len", defaultValue = "256", paramLabel = "TOKENS",
+            description = "Tokens per training row. Default: ${DEFAULT-VALUE}.")
     int seqLen;
 
-    @Option(names = "--micro-batch", defaultValue = "8", description = "Rows per micro-batch; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--micro-batch", defaultValue = "8", paramLabel = "ROWS",
+            description = "Rows per micro-batch. Default: ${DEFAULT-VALUE}.")
     int microBatch;
 
-    @Option(names = "--accumulation", defaultValue = "1",
-            description = "Micro-batches per optimiser step; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--accumulation", defaultValue = "1", paramLabel = "N",
+            description = "Micro-batches per optimiser step. Default: ${DEFAULT-VALUE}.")
     int accumulation;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "Optimiser steps; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--steps", defaultValue = "1000", paramLabel = "N",
+            description = "Optimiser steps. Default: ${DEFAULT-VALUE}.")
     long steps;
 
-    @Option(names = "--lr", defaultValue = "3e-4", description = "Peak learning rate; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--lr", defaultValue = "3e-4", paramLabel = "RATE",
+            description = "Peak learning rate. Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
-    @Option(names = "--min-lr-ratio", defaultValue = "0.1",
-            description = "Final learning rate as a fraction of the peak; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--min-lr-ratio", defaultValue = "0.1", paramLabel = "RATIO",
+            description = "Final learning rate as a fraction of the peak. Default: ${DEFAULT-VALUE}.")
     double minLrRatio;
 
-    @Option(names = "--warmup", defaultValue = "100", description = "Warm-up steps; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup", defaultValue = "100", paramLabel = "STEPS",
+            description = "Warm-up steps. Default: ${DEFAULT-VALUE}.")
     long warmup;
 
-    @Option(names = "--weight-decay", defaultValue = "0.1",
-            description = "AdamW weight decay of matrices; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--weight-decay", defaultValue = "0.1", paramLabel = "DECAY",
+            description = "AdamW weight decay of matrices. Default: ${DEFAULT-VALUE}.")
     double weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0",
-            description = "Global gradient norm to clip to, 0 for none; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "NORM",
+            description = "Global gradient norm to clip to, 0 for none. Default: ${DEFAULT-VALUE}.")
     double maxGradNorm;
 
-    @Option(names = "--eval-every", defaultValue = "100",
-            description = "Steps between evaluations, 0 for the end only; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--eval-every", defaultValue = "100", paramLabel = "STEPS",
+            description = "Steps between evaluations, 0 for the end only. Default: ${DEFAULT-VALUE}.")
     int evalEvery;
 
-    @Option(names = "--eval-batches", defaultValue = "0",
-            description = "Micro-batches per evaluation, 0 for all validation blocks; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--eval-batches", defaultValue = "0", paramLabel = "N",
+            description = "Micro-batches per evaluation, 0 for all validation blocks. Default: ${DEFAULT-VALUE}.")
     int evalBatches;
 
-    @Option(names = "--checkpoint-every", defaultValue = "100",
-            description = "Steps between checkpoints, 0 for the end only; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--checkpoint-every", defaultValue = "100", paramLabel = "STEPS",
+            description = "Steps between checkpoints, 0 for the end only. Default: ${DEFAULT-VALUE}.")
     int checkpointEvery;
 
-    @Option(names = "--seed", defaultValue = "0",
-            description = "Seed of weight initialisation, shuffling and the trainer's generator; default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+            description = "Seed of weight initialisation, shuffling and the trainer's generator. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @CommandLine.Mixin

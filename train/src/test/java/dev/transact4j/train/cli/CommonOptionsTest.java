@@ -1,6 +1,7 @@
 package dev.transact4j.train.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,21 @@ class CommonOptionsTest {
             Run run = run(args.toArray(new String[0]));
             assertEquals(0, run.code(), command + ": " + run.err());
             assertEquals(TransactCommand.VERSION, run.out().strip(), command.toString());
+        }
+    }
+
+    @Test
+    void helpNamesEveryValue() {
+        // every option value has a label such as N or DIR, not picocli's <fieldName>
+        for (List<String> command : List.of(List.of("train"), List.of("pretrain"), List.of("prune"), List.of("eval"),
+                List.of("generate"), List.of("logits"), List.of("demo"), List.of("info"),
+                List.of("tokenizer", "train"), List.of("tokenizer", "encode"), List.of("tokenizer", "decode"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.add("--help");
+            Run run = run(args.toArray(new String[0]));
+            assertEquals(0, run.code(), command.toString());
+            assertFalse(run.out().contains("=<"), command + " help: " + run.out());
+            assertFalse(run.out().contains("default:"), command + " help writes Default: " + run.out());
         }
     }
 

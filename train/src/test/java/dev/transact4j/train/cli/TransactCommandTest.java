@@ -122,7 +122,7 @@ class TransactCommandTest {
     void helpShowsDefaultsAndUnits() {
         Run run = run("tokenizer", "train", "--help");
         assertEquals(0, run.code());
-        assertTrue(run.out().contains("default: 8192"), run.out());
+        assertTrue(run.out().contains("Default: 8192"), run.out());
         assertTrue(run.out().contains("in tokens"), run.out());
     }
 
