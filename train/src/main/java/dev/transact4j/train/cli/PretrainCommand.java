@@ -37,8 +37,18 @@ public final class PretrainCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String config;
 
-    @Option(names = {"--output", "--out"}, paramLabel = "DIR", required = true, description = "Output folder (must not hold a run yet).")
+    @Option(names = {"--output", "--out"}, paramLabel = "DIR", required = true,
+            description = "Output folder. It must not hold a run yet, unless --resume is given.")
     Path output;
+
+    @Option(names = "--resume",
+            description = "Continue the interrupted run in --output from its last checkpoint, with the same options.")
+    boolean resume;
+
+    @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "100",
+            description = "Steps between checkpoints in OUTPUT/run, from which --resume continues; 0 for the end only. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int checkpointEvery;
 
     @Mixin
     DataOptions data;
@@ -79,7 +89,17 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, "--seq-len " + seqLen + " exceeds the model's "
                     + "max_position_embeddings " + modelConfig.maxPositionEmbeddings());
         }
-        CliChecks.freshOutput(cli, output.resolve("run"));
+        if (checkpointEvery < 0) {
+            throw new CommandLine.ParameterException(cli, "--checkpoint-every must be 0 or more, got " + checkpointEvery);
+        }
+        if (resume && !CliChecks.hasCheckpoint(output.resolve("run"))) {
+            throw new CommandLine.ParameterException(cli, "no checkpoint to resume in " + output.resolve("run")
+                    + "; start the run without --resume");
+        }
+        if (!resume && CliChecks.hasCheckpoint(output.resolve("run"))) {
+            throw new CommandLine.ParameterException(cli, "output " + output + " already holds a training run; pass"
+                    + " --resume to continue it, or choose a new --output folder");
+        }
 
         DataOptions.Prepared prepared = data.prepareOutput(cli, null, output, seqLen, modelConfig.vocabSize());
         DataOptions.TokenizerFiles tokenizer = prepared.tokenizer();
@@ -99,10 +119,17 @@ public final class PretrainCommand implements Callable<Integer> {
         TrainingResult result;
         try {
             result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps,
-                    learningRate, seed, output.resolve("run"), curve, false);
+                    learningRate, seed, output.resolve("run"), curve, false, checkpointEvery, resume);
         } catch (DatasetException e) {
             // the trainer rejects training blocks that do not fill one micro-batch
             throw new CommandLine.ParameterException(cli, DataAdvice.forPretrain(e));
+        } catch (IllegalArgumentException e) {
+            if (!resume) {
+                throw e;
+            }
+            // a resumed run with other settings than the checkpoint's
+            throw new CommandLine.ParameterException(cli, e.getMessage()
+                    + " Pass the options of the interrupted run.");
         }
         Path modelDir = DemoRunner.withTokenizer(model, tokenizer.files()).save(output.resolve("model"), DType.F32);
         LossPlot.write(curve, "Pretraining", output.resolve("loss-curves.png"));

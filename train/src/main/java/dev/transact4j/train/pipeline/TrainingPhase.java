@@ -4,6 +4,7 @@ import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.train.data.TrainingData;
 import dev.transact4j.train.trainer.EvalMetrics;
 import dev.transact4j.train.trainer.LlamaTrainable;
+import dev.transact4j.train.trainer.MetricsLog;
 import dev.transact4j.train.trainer.StepMetrics;
 import dev.transact4j.train.trainer.Trainer;
 import dev.transact4j.train.trainer.TrainingConfig;
@@ -41,6 +42,24 @@ public final class TrainingPhase {
     public static TrainingResult train(LlamaForCausalLM model, TrainingData data, int microBatch, int globalBatch,
                                        int evalBatches, long steps, double learningRate, long seed, Path runDir,
                                        LossCurve curve, boolean progressBar) throws IOException {
+        return train(model, data, microBatch, globalBatch, evalBatches, steps, learningRate, seed, runDir, curve,
+                progressBar, 0, false);
+    }
+
+    /**
+     * Trains as the method above, writing a checkpoint every {@code checkpointEvery} steps (0 for
+     * the end only). With {@code resume}, it continues the run in {@code runDir} from its
+     * checkpoint instead of starting it, and {@code curve} gets every step logged in the run's
+     * metrics, before and after the checkpoint.
+     *
+     * @throws IllegalStateException    when {@code resume} is set and {@code runDir} has no checkpoint
+     * @throws IllegalArgumentException when {@code resume} is set and a setting that the losses depend
+     *                                  on differs from the checkpoint's
+     */
+    public static TrainingResult train(LlamaForCausalLM model, TrainingData data, int microBatch, int globalBatch,
+                                       int evalBatches, long steps, double learningRate, long seed, Path runDir,
+                                       LossCurve curve, boolean progressBar, int checkpointEvery, boolean resume)
+            throws IOException {
         TrainingConfig config = TrainingConfig.builder()
                 .seed(seed)
                 .microBatchSize(microBatch)
@@ -50,12 +69,25 @@ public final class TrainingPhase {
                 .warmupSteps(Math.min(100, steps / 10))
                 .evalEvery((int) Math.max(0, steps / 2))
                 .evalBatches(evalBatches)
-                .checkpointEvery(0)
+                .checkpointEvery(checkpointEvery)
                 .build();
         model.train(true);
         Trainer trainer = new Trainer(new LlamaTrainable(model), data.train(), data.validation(), config, runDir)
-                .progressBar(progressBar)
-                .listener(new TrainingListener() {
+                .progressBar(progressBar);
+        if (resume) {
+            TrainingResult result = trainer.resume();
+            Path metrics = runDir.resolve(Trainer.METRICS_FILE);
+            for (double[] point : MetricsLog.readTrainLosses(metrics)) {
+                curve.addTrain((long) point[0], point[1]);
+            }
+            for (double[] point : MetricsLog.readValidationLosses(metrics)) {
+                curve.addValidation((long) point[0], point[1]);
+            }
+            curve.endPhase(steps);
+            model.eval();
+            return result;
+        }
+        trainer.listener(new TrainingListener() {
                     @Override
                     public void onStep(StepMetrics metrics) {
                         curve.addTrain(metrics.step(), metrics.loss());

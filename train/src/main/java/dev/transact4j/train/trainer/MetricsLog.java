@@ -122,14 +122,23 @@ public final class MetricsLog implements Closeable {
 
     /** Reads the {@code loss} of every {@code train} line of a log, in file order, for comparing runs. */
     public static List<double[]> readTrainLosses(Path file) throws IOException {
+        return readLosses(file, "train", "loss");
+    }
+
+    /** Reads the {@code val_loss} of every {@code eval} line of a log as {step, loss}, in file order. */
+    public static List<double[]> readValidationLosses(Path file) throws IOException {
+        return readLosses(file, "eval", "val_loss");
+    }
+
+    private static List<double[]> readLosses(Path file, String type, String field) throws IOException {
         List<double[]> out = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             if (line.isBlank()) {
                 continue;
             }
             JsonNode node = JSON.readTree(line);
-            if ("train".equals(node.path("type").asText())) {
-                out.add(new double[] {node.get("step").asLong(), node.get("loss").asDouble()});
+            if (type.equals(node.path("type").asText())) {
+                out.add(new double[] {node.get("step").asLong(), node.get(field).asDouble()});
             }
         }
         return out;
