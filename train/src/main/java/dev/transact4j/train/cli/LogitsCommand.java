@@ -29,7 +29,7 @@ public final class LogitsCommand implements Callable<Integer> {
     Path model;
 
     static final class Input {
-        @Option(names = "--ids", paramLabel = "ID,ID,...", split = ",", required = true,
+        @Option(names = "--ids", paramLabel = "ID", split = ",", required = true,
                 description = "Token ids, comma-separated.")
         int[] ids;
 

@@ -95,6 +95,10 @@ public final class TransactCommand implements Runnable {
         PrintWriter err = command.getErr();
         // a message of several lines (a weight check's tensor list) ends with its own advice
         String message = e.getMessage();
+        // picocli starts some of its own messages, such as those of exclusive options, with "Error: "
+        if (message != null && message.startsWith("Error: ")) {
+            message = message.substring("Error: ".length());
+        }
         String hint = message != null && message.contains("\n") ? "" : " (see --help)";
         err.println(command.getCommandName().equals("transact") ? "transact: " + message + "; run transact --help"
                 + " for the commands"

@@ -57,6 +57,14 @@ class CommonOptionsTest {
     }
 
     @Test
+    void exclusiveOptionsNamedWithoutPicocliPrefix() {
+        Run run = run("eval", "--model", "m", "--text", "a.txt", "--token-file", "b.bin");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertEquals("transact eval: --text=FILE, --token-file=FILE are mutually exclusive (specify only one)"
+                + " (see --help)", run.err().strip());
+    }
+
+    @Test
     void threadsOptionSetsPoolSize() {
         int before = Parallel.threads();
         try {
