@@ -1,5 +1,6 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,11 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.nn.safetensors.DType;
+import dev.transact4j.train.cli.CliRun.Run;
 import dev.transact4j.train.pipeline.CorpusData;
 import dev.transact4j.train.pipeline.DemoRunner;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +20,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Option checks that must fail with exit code 2 and one line on stderr, before a command does any
@@ -32,9 +31,6 @@ class CommandOptionChecksTest {
     static Path dir;
     private static Path modelDir;
 
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     static void saveModel() throws IOException {
         Map<String, Path> files = CorpusData.writeDemoTokenizer(dir.resolve("tokenizer"));
@@ -43,18 +39,6 @@ class CommandOptionChecksTest {
         LlamaForCausalLM model = LlamaForCausalLM.initialize(config, 17);
         modelDir = dir.resolve("model");
         DemoRunner.withTokenizer(model, files).save(modelDir, DType.F32);
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        cli.getErr().flush();
-        return new Run(code, out.toString(), err.toString());
     }
 
     /** Runs {@code args} and returns the one stderr line after checking the exit code and line count. */

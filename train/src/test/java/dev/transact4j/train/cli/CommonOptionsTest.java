@@ -1,5 +1,6 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,28 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.tensor.Parallel;
 import dev.transact4j.tensor.Simd;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.transact4j.train.cli.CliRun.Run;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** Options and checks that every command shares: -V, --threads and the kernels' system properties. */
 class CommonOptionsTest {
-
-    record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void versionPrintedBySubcommands() {

@@ -1,39 +1,24 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.ModelStats;
 import dev.transact4j.nn.safetensors.SafeTensorsWriter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.transact4j.train.cli.CliRun.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code transact info} on presets, real model directories and bad input. */
 class InfoCommandTest {
 
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void presetPrintsComputedCounts() {

@@ -1,5 +1,6 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,10 +11,9 @@ import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.tokenizer.Tokenizer;
 import dev.transact4j.nn.safetensors.SafeTensorsFile;
 import dev.transact4j.tensor.GradMode;
+import dev.transact4j.train.cli.CliRun.Run;
 import dev.transact4j.train.pipeline.CorpusData;
 import dev.transact4j.train.pipeline.DemoRunner;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +21,6 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The pipeline commands run as a user would, on a small saved model: results, help and one-line errors. */
 class PipelineCommandsTest {
@@ -32,9 +31,6 @@ class PipelineCommandsTest {
     private static LlamaForCausalLM model;
     private static Tokenizer tokenizer;
 
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     static void saveModel() throws Exception {
         Map<String, Path> files = CorpusData.writeDemoTokenizer(dir.resolve("tokenizer"));
@@ -44,18 +40,6 @@ class PipelineCommandsTest {
         model = LlamaForCausalLM.initialize(config, 11);
         modelDir = dir.resolve("model");
         DemoRunner.withTokenizer(model, files).save(modelDir, dev.transact4j.nn.safetensors.DType.F32);
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        cli.getErr().flush();
-        return new Run(code, out.toString(), err.toString());
     }
 
     private static void assertUsageError(String expected, String... args) {

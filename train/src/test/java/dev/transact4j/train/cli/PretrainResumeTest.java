@@ -1,5 +1,6 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,12 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transact4j.nn.safetensors.SafeTensorsFile;
+import dev.transact4j.train.cli.CliRun.Run;
 import dev.transact4j.train.corpus.BrownCorpus;
 import dev.transact4j.train.trainer.MetricsLog;
 import dev.transact4j.train.trainer.Trainer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code transact pretrain} killed with SIGKILL in a child JVM after a checkpoint, then continued
@@ -33,20 +32,6 @@ class PretrainResumeTest {
 
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private List<String> pretrainArgs(Path output, Path data) {
         return new ArrayList<>(List.of("pretrain", "--output", output.toString(), "--data", data.toString(),

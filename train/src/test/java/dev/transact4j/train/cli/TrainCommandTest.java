@@ -1,15 +1,15 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.train.cli.CliRun.Run;
 import dev.transact4j.train.corpus.BrownCorpus;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,7 +17,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code transact train} on Brown paragraphs with the demo tokenizer and a small Llama config. */
 class TrainCommandTest {
@@ -28,9 +27,6 @@ class TrainCommandTest {
     private Path tokenizerFile;
     private Path configFile;
     private Path corpus;
-
-    record Run(int code, String out, String err) {
-    }
 
     @BeforeEach
     void writeInputs() throws Exception {
@@ -48,17 +44,6 @@ class TrainCommandTest {
         for (int i = 0; i < 40; i++) {
             Files.writeString(corpus.resolve(String.format("%02d.txt", i)), paragraphs.get(i));
         }
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        return new Run(code, out.toString(), err.toString());
     }
 
     private String[] trainArgs(Path out, String... extra) {

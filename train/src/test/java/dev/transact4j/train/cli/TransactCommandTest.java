@@ -1,14 +1,14 @@
 package dev.transact4j.train.cli;
 
+import static dev.transact4j.train.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.train.cli.CliRun.Run;
 import dev.transact4j.train.corpus.BrownCorpus;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,17 +17,12 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The {@code transact tokenizer} commands run as a user would, on real files. */
 class TransactCommandTest {
     @TempDir
     static Path dir;
     private static Path tokenizerFile;
-
-    /** Exit code, standard output and standard error of one run. */
-    record Run(int code, String out, String err) {
-    }
 
     @BeforeAll
     static void copyDemoTokenizer() throws Exception {
@@ -36,17 +31,6 @@ class TransactCommandTest {
         try (InputStream in = BrownCorpus.class.getResourceAsStream(BrownCorpus.TOKENIZER_RESOURCE)) {
             Files.copy(in, tokenizerFile, StandardCopyOption.REPLACE_EXISTING);
         }
-    }
-
-    private static Run run(String... args) {
-        CommandLine cli = TransactCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        cli.getOut().flush();
-        return new Run(code, out.toString(), err.toString());
     }
 
     @Test
