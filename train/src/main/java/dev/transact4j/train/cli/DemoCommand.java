@@ -90,10 +90,12 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, "--output " + dir
                     + " is a file, not a directory; choose a new --output folder");
         }
-        for (String run : List.of("dense", "shot-1", "finetune")) {
-            if (CliChecks.hasCheckpoint(dir.resolve(run).resolve("run"))) {
+        // the run directories of a demo, prune, pretrain or train run
+        for (Path run : List.of(dir.resolve("dense/run"), dir.resolve("shot-1/run"), dir.resolve("finetune/run"),
+                dir.resolve("run"), dir)) {
+            if (CliChecks.hasCheckpoint(run)) {
                 throw new CommandLine.ParameterException(cli, "--output " + dir
-                        + " already contains a demo run; choose a new --output folder");
+                        + " already contains a training run (" + run + "); choose a new --output folder");
             }
         }
     }

@@ -94,11 +94,12 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--prune-tokens", paramLabel = "N", defaultValue = "100000",
             description = "Training tokens spread over the shots: shot i trains p/2 + p(i-1)/(K-1) tokens with "
-                    + "p = N/K. Default: ${DEFAULT-VALUE}.")
+                    + "p = N/K. With --shots 1 the shot does not train, and only fine-tuning follows. "
+                    + "Default: ${DEFAULT-VALUE}.")
     long pruneTokens;
 
     @Option(names = "--ft-tokens", paramLabel = "N", defaultValue = "50000",
-            description = "Fine-tuning tokens. Default: ${DEFAULT-VALUE}.")
+            description = "Fine-tuning tokens; 0 skips fine-tuning. Default: ${DEFAULT-VALUE}.")
     long fineTuneTokens;
 
     @Option(names = "--global-batch", paramLabel = "SEQUENCES", defaultValue = "8",

@@ -123,15 +123,19 @@ public final class DemoRunner {
         LossPlot.write(curve, "TransAct demo: " + settings.size() + " Llama, " + settings.shots() + " shots to "
                 + settings.keepPercent() + "% width", dir.resolve("loss-curves.png"));
 
-        // decoding speed of both models: the best of four alternating rounds after one warm-up round
+        // decoding speed of both models: the best of four rounds after two warm-up rounds, with the
+        // model that goes first alternating, so that neither always runs right after the other
         double denseSpeed = 0;
         double prunedSpeed = 0;
-        for (int round = 0; round < 5; round++) {
-            double d = decodeTokensPerSecond(dense, tokenizer);
-            double p = decodeTokensPerSecond(result.model(), tokenizer);
-            if (round > 0) {
-                denseSpeed = Math.max(denseSpeed, d);
-                prunedSpeed = Math.max(prunedSpeed, p);
+        for (int round = 0; round < 6; round++) {
+            boolean denseFirst = round % 2 == 0;
+            LlamaForCausalLM first = denseFirst ? dense : result.model();
+            LlamaForCausalLM second = denseFirst ? result.model() : dense;
+            double firstSpeed = decodeTokensPerSecond(first, tokenizer);
+            double secondSpeed = decodeTokensPerSecond(second, tokenizer);
+            if (round >= 2) {
+                denseSpeed = Math.max(denseSpeed, denseFirst ? firstSpeed : secondSpeed);
+                prunedSpeed = Math.max(prunedSpeed, denseFirst ? secondSpeed : firstSpeed);
             }
         }
 

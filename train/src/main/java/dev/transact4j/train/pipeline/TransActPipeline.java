@@ -128,6 +128,9 @@ public final class TransActPipeline {
         PruningReport report = null;
         LlamaForCausalLM model;
         Path modelDir;
+        if (mode == Mode.FT && options.fineTuneTokens() == 0) {
+            throw new IllegalArgumentException("fine-tuning with 0 tokens has nothing to do; give fine-tuning tokens");
+        }
         if (mode == Mode.FT) {
             modelDir = shotModelDir(options.shots());
             if (!Files.isDirectory(modelDir)) {
@@ -141,7 +144,8 @@ public final class TransActPipeline {
             report = pruned.report;
             model = pruned.model;
             modelDir = pruned.shots.get(pruned.shots.size() - 1).modelDir();
-            if (mode == Mode.PRUNE) {
+            // 0 fine-tuning tokens leave the last shot's model as the result
+            if (mode == Mode.PRUNE || options.fineTuneTokens() == 0) {
                 return new Result(shots, report, model, null, null, null, modelDir);
             }
         }

@@ -115,7 +115,20 @@ class CommandOptionChecksTest {
         List<Path> before = filesUnder(out);
 
         String line = usageError("demo", "--output", out.toString());
-        assertContains("--output " + out + " already contains a demo run; choose a new --output folder", line);
+        assertContains("--output " + out + " already contains a training run (" + out.resolve("dense/run")
+                + "); choose a new --output folder", line);
+        assertEquals(before, filesUnder(out), "the check must come before any work");
+    }
+
+    @Test
+    void demoRejectsPretrainFolder() throws IOException {
+        Path out = dir.resolve("old-pretrain");
+        Path checkpoint = Files.createDirectories(out.resolve("run").resolve("checkpoint"));
+        Files.writeString(checkpoint.resolve("trainer_state.json"), "{}");
+        List<Path> before = filesUnder(out);
+
+        String line = usageError("demo", "--output", out.toString());
+        assertContains("already contains a training run (" + out.resolve("run") + ")", line);
         assertEquals(before, filesUnder(out), "the check must come before any work");
     }
 

@@ -248,6 +248,11 @@ class PipelineCommandsTest {
         for (int shot = 1; shot <= 2; shot++) {
             copyModel(out.resolve("shot-" + shot).resolve("model"));
         }
+        Run nothing = run("prune", "--output", out.toString(), "--mode", "ft", "--ft-tokens", "0", "--seq-len", "32",
+                "--eval-batches", "1");
+        assertEquals(TransactCommand.EXIT_USAGE, nothing.code());
+        assertTrue(nothing.err().contains("fine-tuning with 0 tokens has nothing to do"), nothing.err());
+
         Run run = run("prune", "--output", out.toString(), "--mode", "ft", "--ft-tokens", "512", "--seq-len", "32",
                 "--eval-batches", "1");
         assertEquals(0, run.code(), run.err());
