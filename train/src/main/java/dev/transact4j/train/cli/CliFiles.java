@@ -2,9 +2,13 @@ package dev.transact4j.train.cli;
 
 import dev.transact4j.llama.tokenizer.Tokenizer;
 import java.io.BufferedReader;
+import java.io.FilterReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,10 +78,14 @@ final class CliFiles {
         }
     }
 
-    /** Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null. */
+    /**
+     * Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null, as
+     * UTF-8. Bytes that are not UTF-8 end the command with a usage error that names the input,
+     * where a lenient decoder would replace them and score or encode different text.
+     */
     static BufferedReader openText(CommandLine command, Path path) throws IOException {
         if (path == null) {
-            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            return new BufferedReader(strictUtf8(command, System.in, "standard input"));
         }
         if (Files.isDirectory(path)) {
             throw new CommandLine.ParameterException(command, path + " is a directory; pass a text file");
@@ -89,6 +97,29 @@ final class CliFiles {
         if (path.toString().endsWith(".gz")) {
             in = new GZIPInputStream(in);
         }
-        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        return new BufferedReader(strictUtf8(command, in, path.toString()));
+    }
+
+    private static Reader strictUtf8(CommandLine command, InputStream in, String name) {
+        Reader decoder = new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT));
+        return new FilterReader(decoder) {
+            @Override
+            public int read(char[] buffer, int offset, int length) throws IOException {
+                try {
+                    return super.read(buffer, offset, length);
+                } catch (CharacterCodingException e) {
+                    throw new CommandLine.ParameterException(command, name + " is not valid UTF-8 text;"
+                            + " convert it to UTF-8");
+                }
+            }
+
+            @Override
+            public int read() throws IOException {
+                char[] one = new char[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+        };
     }
 }

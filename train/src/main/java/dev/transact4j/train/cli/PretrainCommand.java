@@ -10,7 +10,9 @@ import dev.transact4j.train.pipeline.LossCurve;
 import dev.transact4j.train.pipeline.LossPlot;
 import dev.transact4j.train.pipeline.TrainingPhase;
 import dev.transact4j.train.pipeline.Validation;
+import dev.transact4j.train.trainer.CheckpointStore;
 import dev.transact4j.train.trainer.TrainingResult;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -96,6 +98,9 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, "no checkpoint to resume in " + output.resolve("run")
                     + "; start the run without --resume");
         }
+        if (resume) {
+            checkResumedShape(cli, modelConfig);
+        }
         if (!resume && CliChecks.hasCheckpoint(output.resolve("run"))) {
             throw new CommandLine.ParameterException(cli, "output " + output + " already holds a training run; pass"
                     + " --resume to continue it, or choose a new --output folder");
@@ -123,18 +128,52 @@ public final class PretrainCommand implements Callable<Integer> {
         } catch (DatasetException e) {
             // the trainer rejects training blocks that do not fill one micro-batch
             throw new CommandLine.ParameterException(cli, DataAdvice.forPretrain(e));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
             if (!resume) {
                 throw e;
             }
-            // a resumed run with other settings than the checkpoint's
-            throw new CommandLine.ParameterException(cli, e.getMessage()
-                    + " Pass the options of the interrupted run.");
+            String message = CliModels.shortened(e.getMessage());
+            if (message.startsWith("Cannot resume")) {
+                // a setting that the losses depend on differs from the checkpoint's
+                message += " Pass the options of the interrupted run: --tokens, --seq-len, --global-batch,"
+                        + " --micro-batch, --lr and --seed set these values.";
+            } else {
+                message = "cannot resume from " + output.resolve("run").resolve("checkpoint") + ": " + message;
+            }
+            throw new CommandLine.ParameterException(cli, message);
         }
         Path modelDir = DemoRunner.withTokenizer(model, tokenizer.files()).save(output.resolve("model"), DType.F32);
         LossPlot.write(curve, "Pretraining", output.resolve("loss-curves.png"));
         System.out.printf(Locale.ROOT, "Validation perplexity %.2f; model saved to %s%n",
                 Validation.of(result).perplexity(), modelDir.toAbsolutePath());
         return 0;
+    }
+
+    /**
+     * Rejects a --config whose model shape differs from the checkpoint's, in one line, before the
+     * weights are loaded and every tensor is reported as a mismatch.
+     */
+    private void checkResumedShape(CommandLine cli, LlamaConfig modelConfig) {
+        Path saved = new CheckpointStore(output.resolve("run")).completeCheckpoint().resolve(LlamaConfig.FILE_NAME);
+        if (!Files.isRegularFile(saved)) {
+            return;
+        }
+        LlamaConfig checkpoint;
+        try {
+            checkpoint = LlamaConfig.load(saved);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CommandLine.ParameterException(cli, "cannot resume: " + e.getMessage());
+        }
+        if (!shape(checkpoint).equals(shape(modelConfig))) {
+            throw new CommandLine.ParameterException(cli, "the checkpoint in " + output.resolve("run") + " holds a"
+                    + " model of " + shape(checkpoint) + ", and --config " + config + " gives " + shape(modelConfig)
+                    + "; pass the --config of the interrupted run");
+        }
+    }
+
+    private static String shape(LlamaConfig c) {
+        return String.format(Locale.ROOT, "hidden %d, %d layers, %d heads (%d key/value) x %d, MLP %d, vocabulary %d",
+                c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
+                c.intermediateSize(), c.vocabSize());
     }
 }

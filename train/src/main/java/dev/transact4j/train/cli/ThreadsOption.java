@@ -23,6 +23,12 @@ final class ThreadsOption {
             throw new CommandLine.ParameterException(command.commandLine(),
                     "--threads must be at least 1, got " + threads);
         }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (threads > cpus) {
+            command.commandLine().getErr().printf("Note: --threads %d is more than the %d CPUs this JVM sees, so"
+                    + " threads take turns on them, which is usually slower%n", threads, cpus);
+            command.commandLine().getErr().flush();
+        }
         Parallel.setThreads(threads);
     }
 }

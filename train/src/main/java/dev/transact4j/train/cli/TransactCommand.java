@@ -122,7 +122,9 @@ public final class TransactCommand implements Runnable {
             err.flush();
             return EXIT_USAGE;
         }
-        err.println(name + ": failed: " + e);
+        // a message of ours says what failed; the class name only helps where there is none
+        String message = e.getMessage();
+        err.println(name + ": failed: " + (message == null || message.isBlank() ? e.toString() : message));
         err.flush();
         return 1;
     }

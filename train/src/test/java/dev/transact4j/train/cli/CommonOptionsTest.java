@@ -52,11 +52,14 @@ class CommonOptionsTest {
     @Test
     void threadsOptionSetsPoolSize() {
         int before = Parallel.threads();
+        int moreThanCpus = Runtime.getRuntime().availableProcessors() + 1;
         try {
             // the model does not exist, so eval stops after parsing its options
-            Run run = run("eval", "--threads", "3", "--model", "missing-model", "--text", "missing.txt");
+            Run run = run("eval", "--threads", Integer.toString(moreThanCpus), "--model", "missing-model", "--text",
+                    "missing.txt");
             assertEquals(TransactCommand.EXIT_USAGE, run.code());
-            assertEquals(3, Parallel.threads());
+            assertEquals(moreThanCpus, Parallel.threads());
+            assertTrue(run.err().contains("Note: --threads " + moreThanCpus + " is more than the"), run.err());
         } finally {
             Parallel.setThreads(before);
         }

@@ -260,6 +260,16 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void textThatIsNotUtf8Rejected() throws Exception {
+        Path bad = dir.resolve("latin1.txt");
+        Files.write(bad, new byte[] {(byte) 0xff, (byte) 0xfe, 'T', 'h', 'e', ' ', 'j', 'u', 'r', 'y'});
+        assertUsageError(bad + " is not valid UTF-8 text; convert it to UTF-8", "eval", "--model",
+                modelDir.toString(), "--text", bad.toString());
+        assertUsageError(bad + " is not valid UTF-8 text; convert it to UTF-8", "logits", "--model",
+                modelDir.toString(), "--text-file", bad.toString(), "--output", dir.resolve("l.safetensors").toString());
+    }
+
+    @Test
     void modelFilesOfWrongTypeNamed() throws Exception {
         Path text = dir.resolve("wrong-type.txt");
         Files.writeString(text, "The jury said it did find that the election was conducted.");

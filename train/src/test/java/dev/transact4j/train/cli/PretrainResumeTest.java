@@ -110,6 +110,15 @@ class PretrainResumeTest {
         Run changed = run(otherRate.toArray(new String[0]));
         assertEquals(TransactCommand.EXIT_USAGE, changed.code());
         assertTrue(changed.err().contains("Pass the options of the interrupted run"), changed.err());
+
+        // another model shape is named in one line, before any weight is loaded
+        List<String> otherShape = new ArrayList<>(early);
+        otherShape.addAll(List.of("--config", "tiny"));
+        Run shape = run(otherShape.toArray(new String[0]));
+        assertEquals(TransactCommand.EXIT_USAGE, shape.code());
+        assertEquals(1, shape.err().strip().lines().count(), shape.err());
+        assertTrue(shape.err().contains("holds a model of hidden 128, 4 layers, 4 heads (4 key/value) x 32, MLP 384,"
+                + " vocabulary 8192, and --config tiny gives hidden 256"), shape.err());
     }
 
     /** Starts the command line in a child JVM with this JVM's java binary, classpath and kernel choice. */
