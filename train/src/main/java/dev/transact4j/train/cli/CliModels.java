@@ -4,10 +4,12 @@ import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.nn.Parameter;
 import dev.transact4j.train.pipeline.DemoRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine;
 
 /** Loading models, configs and tokenizers named on the command line, with one-line errors. */
@@ -31,10 +33,30 @@ final class CliModels {
         if (!Files.isRegularFile(dir.resolve(LlamaConfig.FILE_NAME))) {
             throw new CommandLine.ParameterException(command, "model directory " + dir + " has no config.json");
         }
+        LlamaCheckpoint.Loaded loaded;
         try {
-            return LlamaCheckpoint.load(dir);
+            loaded = LlamaCheckpoint.load(dir);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command, "invalid model " + dir + ": " + shortened(e.getMessage()));
+        }
+        checkFinite(command, dir, loaded.model());
+        return loaded;
+    }
+
+    /**
+     * Rejects weights that contain NaN or an infinity: every output of such a model is NaN, and
+     * the commands would fail later with advice that does not fit (lower the learning rate).
+     */
+    private static void checkFinite(CommandLine command, Path dir, LlamaForCausalLM model) {
+        for (Map.Entry<String, Parameter> entry : model.namedParameters().entrySet()) {
+            float[] values = entry.getValue().value().contiguous().data();
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new CommandLine.ParameterException(command, "invalid model " + dir + ": tensor "
+                            + entry.getKey() + " contains " + values[i] + " at element " + i
+                            + "; the weights are damaged, so restore them from the model's source");
+                }
+            }
         }
     }
 

@@ -53,7 +53,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, defaultValue = ".", paramLabel = "DIR",
             description = "Directory to write tokenizer.json and tokenizer_config.json to. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "Default: the current directory.")
     Path output;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Training text files (.gz is decompressed).")

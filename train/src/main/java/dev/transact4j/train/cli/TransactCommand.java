@@ -99,6 +99,12 @@ public final class TransactCommand implements Runnable {
         if (message != null && message.startsWith("Error: ")) {
             message = message.substring("Error: ".length());
         }
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && command.getCommandName().equals("generate")
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            // the words of an unquoted prompt arrive as separate arguments
+            message = "unexpected argument '" + unmatched.getUnmatched().get(0) + "': quote a prompt of several"
+                    + " words, such as \"The jury said\"";
+        }
         String hint = message != null && message.contains("\n") ? "" : " (see --help)";
         err.println(command.getCommandName().equals("transact") ? "transact: " + message + "; run transact --help"
                 + " for the commands"

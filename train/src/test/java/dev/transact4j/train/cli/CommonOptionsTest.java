@@ -50,6 +50,13 @@ class CommonOptionsTest {
     }
 
     @Test
+    void unquotedPromptHinted() {
+        Run run = run("generate", "--model", "m", "The", "jury");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertTrue(run.err().contains("unexpected argument 'jury': quote a prompt of several words"), run.err());
+    }
+
+    @Test
     void threadsOptionSetsPoolSize() {
         int before = Parallel.threads();
         int moreThanCpus = Runtime.getRuntime().availableProcessors() + 1;

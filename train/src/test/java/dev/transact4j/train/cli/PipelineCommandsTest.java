@@ -270,6 +270,19 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void nonFiniteWeightsNamed() throws Exception {
+        Path text = Files.writeString(dir.resolve("nan-model.txt"), "The jury said it did find.");
+        LlamaForCausalLM damaged = LlamaForCausalLM.initialize(model.config(), 11);
+        damaged.namedParameters().get("model.norm.weight").data()[3] = Float.NaN;
+        Path damagedDir = dir.resolve("nan-model");
+        DemoRunner.withTokenizer(damaged, CorpusData.writeDemoTokenizer(dir.resolve("nan-tokenizer")))
+                .save(damagedDir, dev.transact4j.nn.safetensors.DType.F32);
+        String expected = "tensor model.norm.weight contains NaN at element 3; the weights are damaged";
+        assertUsageError(expected, "eval", "--model", damagedDir.toString(), "--text", text.toString());
+        assertUsageError(expected, "generate", "--model", damagedDir.toString(), "The jury");
+    }
+
+    @Test
     void modelFilesOfWrongTypeNamed() throws Exception {
         Path text = dir.resolve("wrong-type.txt");
         Files.writeString(text, "The jury said it did find that the election was conducted.");
