@@ -122,7 +122,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
         LossCurve curve = new LossCurve();
         TrainingResult result;
-        try {
+        try (InterruptNotice notice = InterruptNotice.register("pretrain", output.resolve("run"), System.err)) {
             result = TrainingPhase.train(model, trainingData, microBatch, globalBatch, data.evalBatches, steps,
                     learningRate, seed, output.resolve("run"), curve, false, checkpointEvery, resume);
         } catch (DatasetException e) {

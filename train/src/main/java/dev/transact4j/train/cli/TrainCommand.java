@@ -191,7 +191,7 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         TrainingResult result;
-        try {
+        try (InterruptNotice notice = InterruptNotice.register("train", out, System.err)) {
             result = resume ? trainer.resume() : trainer.run();
         } catch (TrainingDivergedException e) {
             command.getErr().println("transact train: " + e.getMessage());

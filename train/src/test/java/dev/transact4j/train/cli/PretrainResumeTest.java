@@ -83,6 +83,25 @@ class PretrainResumeTest {
     }
 
     @Test
+    void terminatedPretrainSaysHowToResume() throws Exception {
+        Path data = dir.resolve("paragraphs.txt");
+        Files.write(data, BrownCorpus.trainParagraphs().subList(0, 400));
+        Path output = dir.resolve("terminated");
+        Path log = dir.resolve("terminated.log");
+        Process child = startChild(pretrainArgs(output, data), log);
+        try {
+            waitForCheckpoint(child, output.resolve("run/checkpoint/trainer_state.json"), log);
+            child.destroy();   // SIGTERM, as a scheduler or Ctrl-C stops a run
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not stop within 60 s");
+        } finally {
+            child.destroyForcibly();
+        }
+        assertTrue(Files.readString(log).contains("transact pretrain: interrupted. The last checkpoint is in "
+                + output.resolve("run/checkpoint") + "; run the same command with --resume to continue."),
+                Files.readString(log));
+    }
+
+    @Test
     void resumeNeedsCheckpointAndSameOptions() throws Exception {
         Path data = dir.resolve("paragraphs.txt");
         Files.write(data, BrownCorpus.trainParagraphs().subList(0, 400));
