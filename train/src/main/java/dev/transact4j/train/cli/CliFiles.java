@@ -79,19 +79,21 @@ final class CliFiles {
     }
 
     /**
-     * Opens {@code path} (gzip-decompressed when its name ends in .gz), or stdin when it is null, as
+     * Opens {@code path}, given with {@code option} (gzip-decompressed when its name ends in .gz), or
+     * stdin when it is null, as
      * UTF-8. Bytes that are not UTF-8 end the command with a usage error that names the input,
      * where a lenient decoder would replace them and score or encode different text.
      */
-    static BufferedReader openText(CommandLine command, Path path) throws IOException {
+    static BufferedReader openText(CommandLine command, String option, Path path) throws IOException {
         if (path == null) {
             return new BufferedReader(strictUtf8(command, System.in, "standard input"));
         }
         if (Files.isDirectory(path)) {
-            throw new CommandLine.ParameterException(command, path + " is a directory; pass a text file");
+            throw new CommandLine.ParameterException(command, option + " " + path
+                    + " is a directory; pass a text file");
         }
         if (!Files.isRegularFile(path)) {
-            throw new CommandLine.ParameterException(command, "input file not found: " + path);
+            throw new CommandLine.ParameterException(command, option + ": input file not found: " + path);
         }
         InputStream in = Files.newInputStream(path);
         if (path.toString().endsWith(".gz")) {

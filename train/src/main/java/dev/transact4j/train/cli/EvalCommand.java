@@ -117,7 +117,7 @@ public final class EvalCommand implements Callable<Integer> {
     private int[] encodeText(CommandLine cli) throws Exception {
         Tokenizer tok = CliModels.tokenizer(cli, tokenizer, model);
         StringBuilder text = new StringBuilder();
-        try (BufferedReader reader = CliFiles.openText(cli, input.text)) {
+        try (BufferedReader reader = CliFiles.openText(cli, "--text", input.text)) {
             char[] buffer = new char[1 << 16];
             for (int n; (n = reader.read(buffer)) > 0; ) {
                 text.append(buffer, 0, n);

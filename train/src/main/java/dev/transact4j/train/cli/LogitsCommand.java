@@ -69,7 +69,7 @@ public final class LogitsCommand implements Callable<Integer> {
             String text = input.text;
             if (text == null) {
                 StringWriter content = new StringWriter();
-                try (BufferedReader reader = CliFiles.openText(cli, input.textFile)) {
+                try (BufferedReader reader = CliFiles.openText(cli, "--text-file", input.textFile)) {
                     reader.transferTo(content);
                 }
                 text = content.toString();

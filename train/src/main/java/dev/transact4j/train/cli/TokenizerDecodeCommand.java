@@ -40,7 +40,7 @@ final class TokenizerDecodeCommand implements Callable<Integer> {
         Tokenizer tokenizer = CliFiles.loadTokenizer(command, tokenizerPath);
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = command.getOut();
-        try (BufferedReader in = CliFiles.openText(command, input)) {
+        try (BufferedReader in = CliFiles.openText(command, "--input", input)) {
             String line;
             long number = 0;
             while ((line = in.readLine()) != null) {

@@ -50,7 +50,7 @@ final class TokenizerEncodeCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = command.getOut();
 
-        try (BufferedReader in = CliFiles.openText(command, input)) {
+        try (BufferedReader in = CliFiles.openText(command, "--input", input)) {
             String line;
             long number = 0;
             while ((line = in.readLine()) != null) {

@@ -72,7 +72,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
         CliFiles.createOutputDirectory(command, "--output", output);
         List<String> texts = new ArrayList<>();
         for (Path file : files) {
-            try (BufferedReader in = CliFiles.openText(command, file)) {
+            try (BufferedReader in = CliFiles.openText(command, "training file", file)) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     if (!line.isEmpty()) {

@@ -56,7 +56,10 @@ class PipelineCommandsTest {
         String out = dir.resolve("out").toString();
         // eval: model, input file, context
         assertUsageError("model directory not found", "eval", "--model", dir.resolve("none").toString(), "--text", "x");
-        assertUsageError("input file not found", "eval", "--model", model, "--text", dir.resolve("none.txt").toString());
+        assertUsageError("--text: input file not found", "eval", "--model", model, "--text",
+                dir.resolve("none.txt").toString());
+        assertUsageError("--text-file: input file not found", "logits", "--model", model, "--text-file",
+                dir.resolve("none.txt").toString(), "--output", dir.resolve("none.safetensors").toString());
         assertUsageError("--context 0", "eval", "--model", model, "--text", "x", "--context", "0");
         assertUsageError("--context 129", "eval", "--model", model, "--text", "x", "--context", "129");
 
@@ -175,7 +178,8 @@ class PipelineCommandsTest {
         Run directory = run("logits", "--model", modelDir.toString(), "--text-file", dir.toString(),
                 "--output", dir.resolve("dir.safetensors").toString());
         assertEquals(TransactCommand.EXIT_USAGE, directory.code());
-        assertTrue(directory.err().contains(dir + " is a directory; pass a text file"), directory.err());
+        assertTrue(directory.err().contains("--text-file " + dir + " is a directory; pass a text file"),
+                directory.err());
     }
 
     @Test
