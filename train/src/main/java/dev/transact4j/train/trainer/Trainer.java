@@ -203,14 +203,18 @@ public final class Trainer {
             }
         }
 
-        // the end of the run: a final evaluation and checkpoint
+        // the end of the run: a final evaluation and checkpoint. A resumed run that had already
+        // finished evaluates again for its result, but its log keeps the records it has.
+        boolean trained = step > firstStep;
         progressBar.clear();
-        evaluate(metrics);
+        evaluate(trained ? metrics : null);
         if (lastCheckpointStep != step) {
             checkpoint();
         }
         long peak = PeakMemory.heapPeakBytes();
-        metrics.end(step, peak);
+        if (trained) {
+            metrics.end(step, peak);
+        }
         LOG.info("Finished {} steps, {} tokens, final loss {}; peak heap {} (sum of pool peaks), old generation {}",
                 step, tokensSeen, format4(trainLoss), PeakMemory.mebibytes(peak),
                 PeakMemory.mebibytes(PeakMemory.oldGenerationPeakBytes()));
@@ -301,6 +305,7 @@ public final class Trainer {
      * Evaluates on the validation blocks, or on the first {@code evalBatches} micro-batches of
      * them, without recording autograd and without drawing from the training random state.
      */
+    /** Evaluates on the validation data and logs the result to {@code metrics} unless it is null. */
     private void evaluate(MetricsLog metrics) throws IOException {
         if (validation == null) {
             return;
@@ -325,7 +330,9 @@ public final class Trainer {
             module.train(true);
         }
         lastEval = new EvalMetrics(step, tokens > 0 ? lossSum / tokens : Double.NaN, tokens);
-        metrics.eval(lastEval);
+        if (metrics != null) {
+            metrics.eval(lastEval);
+        }
         progressBar.clear();
         LOG.info("step {} | validation loss {} | perplexity {} | {} tokens | {} ms", step, format4(lastEval.loss()),
                 String.format(Locale.ROOT, "%.2f", lastEval.perplexity()), tokens,

@@ -88,14 +88,16 @@ class TrainCommandTest {
     }
 
     @Test
-    void resumeOfFinishedRunTrainsNothing() {
+    void resumeOfFinishedRunTrainsNothing() throws Exception {
         Path out = dir.resolve("run");
         assertEquals(0, run(trainArgs(out)).code());
+        List<String> logged = Files.readAllLines(out.resolve("metrics.jsonl"));
 
         Run again = run(trainArgs(out, "--resume"));
 
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().startsWith("steps 4, tokens " + (4 * 2 * 2 * 32) + ", "), again.out());
+        assertEquals(logged, Files.readAllLines(out.resolve("metrics.jsonl")), "no record logged twice");
     }
 
     @Test
