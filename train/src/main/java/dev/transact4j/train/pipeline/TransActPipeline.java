@@ -9,6 +9,7 @@ import dev.transact4j.tensor.Tensor;
 import dev.transact4j.train.data.Batch;
 import dev.transact4j.train.data.DataLoader;
 import dev.transact4j.train.data.TrainingData;
+import dev.transact4j.train.trainer.Counts;
 import dev.transact4j.train.trainer.TrainingResult;
 import dev.transact4j.transact.AttentionPruning;
 import dev.transact4j.transact.CalibrationData;
@@ -154,7 +155,7 @@ public final class TransActPipeline {
         Validation.Loss before = mode == Mode.ALL ? shots.get(shots.size() - 1).afterTraining()
                 : Validation.loss(model, data.validation(), options.microBatch(), options.evalBatches());
         long steps = options.stepsFor(options.fineTuneTokens());
-        LOG.info("Fine-tuning for {} steps ({} tokens) at learning rate {}", steps,
+        LOG.info("Fine-tuning for {} ({} tokens) at learning rate {}", Counts.of(steps, "step"),
                 steps * options.globalBatch() * options.seqLen(), options.learningRate());
         curve.mark("fine-tune");
         TrainingResult training = TrainingPhase.train(model, data, options, steps, options.learningRate(),
@@ -174,7 +175,7 @@ public final class TransActPipeline {
             throw new IllegalArgumentException("the prune mode needs a model to prune");
         }
         PruningSchedule schedule = new PruningSchedule(options.shots(), targetSizes(dense));
-        LOG.info("Pruning in {} shots to attention width {}, MLP width {}, {} layers", options.shots(),
+        LOG.info("Pruning in {} to attention width {}, MLP width {}, {} layers", Counts.of(options.shots(), "shot"),
                 schedule.target().attentionWidth(), schedule.target().intermediateSize(),
                 schedule.target().numHiddenLayers());
 
@@ -217,7 +218,7 @@ public final class TransActPipeline {
             if (tokens > 0) {
                 long steps = options.stepsFor(tokens);
                 double lr = options.learningRateAfterShot(shot);
-                LOG.info("Shot {}: training for {} steps at peak learning rate {}", shot, steps,
+                LOG.info("Shot {}: training for {} at peak learning rate {}", shot, Counts.of(steps, "step"),
                         String.format(Locale.ROOT, "%.4g", lr));
                 training = TrainingPhase.train(model, data, options, steps, lr, options.seed() + shot,
                         outputDir.resolve("shot-" + shot).resolve("run"), curve, progressBar);

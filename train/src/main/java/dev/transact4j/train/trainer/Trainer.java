@@ -178,10 +178,10 @@ public final class Trainer {
 
     private TrainingResult train(MetricsLog metrics) throws IOException {
         PeakMemory.reset();
-        int microBatches = config.gradientAccumulationSteps();
-        LOG.info("Training {} parameters in {} tensors for {} steps of {} blocks of {} tokens ({} micro-batch{} of {})",
-                elementCount(optimizer), optimizer.parameters().size(), config.maxSteps(), config.globalBatchSize(),
-                train.seqLen(), microBatches, microBatches == 1 ? "" : "es", config.microBatchSize());
+        LOG.info("Training {} parameters in {} tensors for {} of {} of {} tokens ({} of {})",
+                elementCount(optimizer), optimizer.parameters().size(), Counts.of(config.maxSteps(), "step"),
+                Counts.of(config.globalBatchSize(), "block"), train.seqLen(),
+                Counts.of(config.gradientAccumulationSteps(), "micro-batch", "micro-batches"), config.microBatchSize());
         long firstStep = step;
         long startNanos = System.nanoTime();
 
@@ -215,8 +215,8 @@ public final class Trainer {
         if (trained) {
             metrics.end(step, peak);
         }
-        LOG.info("Finished {} steps, {} tokens, final loss {}; peak heap {} (sum of pool peaks), old generation {}",
-                step, tokensSeen, format4(trainLoss), PeakMemory.mebibytes(peak),
+        LOG.info("Finished {}, {} tokens, final loss {}; peak heap {} (sum of pool peaks), old generation {}",
+                Counts.of(step, "step"), tokensSeen, format4(trainLoss), PeakMemory.mebibytes(peak),
                 PeakMemory.mebibytes(PeakMemory.oldGenerationPeakBytes()));
         return new TrainingResult(step, trainLoss, lastEval, tokensSeen, peak);
     }
