@@ -204,7 +204,8 @@ final class SafeTensorsHeader {
         }
         if (end > dataSize) {
             throw new SafeTensorsFormatException(path, where + ": data_offsets [" + begin + ", " + end
-                    + "] reach past the end of the data section, which has " + dataSize + " bytes; the file is truncated");
+                    + "] reach past the end of the data section, which has " + dataSize + " bytes; the file is truncated,"
+                    + " so copy it again from the model's source");
         }
 
         // The byte range must hold exactly the elements of the shape.

@@ -22,7 +22,8 @@ final class InterruptNotice implements AutoCloseable {
         Thread hook = new Thread(() -> {
             Path checkpoint = new CheckpointStore(runDir).completeCheckpoint();
             err.println("transact " + command + ": interrupted. " + (checkpoint == null
-                    ? "No checkpoint was written yet, so nothing can be resumed."
+                    ? "No checkpoint was written yet, so nothing can be resumed; run the same command without"
+                    + " --resume to start again."
                     : "The last checkpoint is in " + checkpoint + "; run the same command with --resume to continue."));
             err.flush();
         }, "transact-interrupt-notice");

@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -133,10 +134,10 @@ public final class PretrainCommand implements Callable<Integer> {
                 throw e;
             }
             String message = CliModels.shortened(e.getMessage());
-            if (message.startsWith("Cannot resume")) {
+            if (message.startsWith("Cannot resume") && message.contains(" with a different config: ")) {
                 // a setting that the losses depend on differs from the checkpoint's
-                message += " Pass the options of the interrupted run: --tokens, --seq-len, --global-batch,"
-                        + " --micro-batch, --lr and --seed set these values.";
+                message = "the interrupted run in " + output.resolve("run") + " used other settings: "
+                        + optionNames(message) + "; pass the options of the interrupted run";
             } else {
                 message = "cannot resume from " + output.resolve("run").resolve("checkpoint") + ": " + message;
             }
@@ -175,5 +176,33 @@ public final class PretrainCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "hidden %d, %d layers, %d heads (%d key/value) x %d, MLP %d, vocabulary %d",
                 c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
                 c.intermediateSize(), c.vocabSize());
+    }
+
+    /** Option names of pretrain for the trainer's config fields in a resume error, with their values. */
+    private static final Map<String, String> FIELD_OPTIONS = Map.of(
+            "learning_rate", "--lr",
+            "seed", "--seed",
+            "micro_batch_size", "--micro-batch",
+            "gradient_accumulation_steps", "--global-batch / --micro-batch",
+            "max_steps", "steps (from --tokens, --seq-len and --global-batch)",
+            "warmup_steps", "warm-up steps (from --tokens, --seq-len and --global-batch)");
+
+    /**
+     * Returns the differences that the trainer lists after "with a different config: " (such as
+     * {@code learning_rate: 0.004 -> 0.001}), with pretrain's option names for its fields.
+     */
+    private static String optionNames(String message) {
+        int start = message.indexOf(" with a different config: ") + " with a different config: ".length();
+        int end = message.indexOf(". Only ", start);
+        String differences = message.substring(start, end < 0 ? message.length() : end);
+        StringBuilder out = new StringBuilder();
+        for (String difference : differences.split(", ")) {
+            int colon = difference.indexOf(": ");
+            String field = colon < 0 ? difference : difference.substring(0, colon);
+            String option = FIELD_OPTIONS.getOrDefault(field, field);
+            out.append(out.length() == 0 ? "" : ", ").append(colon < 0 ? option
+                    : option + " " + difference.substring(colon + 2));
+        }
+        return out.toString();
     }
 }

@@ -169,6 +169,10 @@ public final class PruneCommand implements Callable<Integer> {
         if (pipelineMode != TransActPipeline.Mode.FT) {
             CliChecks.freshOutput(cli, output.resolve("shot-1").resolve("run"));
         }
+        if (pipelineMode == TransActPipeline.Mode.FT && CliChecks.hasCheckpoint(output.resolve("finetune/run"))) {
+            throw new CommandLine.ParameterException(cli, "output " + output + " already holds a fine-tuning run in "
+                    + output.resolve("finetune") + "; remove or rename that folder to fine-tune again");
+        }
         if (pipelineMode != TransActPipeline.Mode.PRUNE) {
             CliChecks.freshOutput(cli, output.resolve("finetune").resolve("run"));
         }
@@ -217,10 +221,12 @@ public final class PruneCommand implements Callable<Integer> {
         String plot = pipelineMode == TransActPipeline.Mode.FT ? "loss-curves-ft.png" : "loss-curves.png";
         LossPlot.write(curve, "TransAct " + mode, output.resolve(plot));
         for (TransActPipeline.Shot shot : result.shots()) {
+            String training = shot.training() == null ? "no training in this shot"
+                    : String.format(Locale.ROOT, "after training %.2f", shot.afterTraining().perplexity());
             System.out.printf(Locale.ROOT, "shot %d: attention %d, MLP %d, layers %d; perplexity after pruning %.2f,"
-                            + " after training %.2f%n", shot.shot(), shot.reached().attentionWidth(),
+                            + " %s%n", shot.shot(), shot.reached().attentionWidth(),
                     shot.reached().intermediateSize(), shot.reached().numHiddenLayers(), shot.afterPrune().perplexity(),
-                    shot.afterTraining().perplexity());
+                    training);
         }
         if (result.afterFineTune() != null) {
             System.out.printf(Locale.ROOT, "fine-tuning: perplexity %.2f -> %.2f%n", result.beforeFineTune().perplexity(),

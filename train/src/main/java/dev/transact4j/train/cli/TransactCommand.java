@@ -106,6 +106,10 @@ public final class TransactCommand implements Runnable {
                     + " words, such as \"The jury said\"";
         }
         String hint = message != null && message.contains("\n") ? "" : " (see --help)";
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && command.getCommandName().equals("transact")
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            message = "unknown command '" + unmatched.getUnmatched().get(0) + "'";
+        }
         err.println(command.getCommandName().equals("transact") ? "transact: " + message + "; run transact --help"
                 + " for the commands"
                 : "transact " + qualifiedName(command) + ": " + message + hint);

@@ -50,6 +50,13 @@ class CommonOptionsTest {
     }
 
     @Test
+    void unknownCommandNamed() {
+        Run run = run("genrate", "--model", "m");
+        assertEquals(TransactCommand.EXIT_USAGE, run.code());
+        assertTrue(run.err().startsWith("transact: unknown command 'genrate'; run transact --help"), run.err());
+    }
+
+    @Test
     void unquotedPromptHinted() {
         Run run = run("generate", "--model", "m", "The", "jury");
         assertEquals(TransactCommand.EXIT_USAGE, run.code());

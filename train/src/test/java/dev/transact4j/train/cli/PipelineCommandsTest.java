@@ -261,6 +261,12 @@ class PipelineCommandsTest {
                 "--eval-batches", "1");
         assertEquals(0, run.code(), run.err());
         assertTrue(Files.isRegularFile(out.resolve("finetune/model/model.safetensors")), "fine-tuned model saved");
+
+        // a second fine-tuning needs the first one out of the way
+        Run again = run("prune", "--output", out.toString(), "--mode", "ft", "--ft-tokens", "512", "--seq-len", "32");
+        assertEquals(TransactCommand.EXIT_USAGE, again.code());
+        assertTrue(again.err().contains("already holds a fine-tuning run in " + out.resolve("finetune")
+                + "; remove or rename that folder to fine-tune again"), again.err());
     }
 
     @Test

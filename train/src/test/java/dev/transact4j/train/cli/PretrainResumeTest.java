@@ -128,7 +128,8 @@ class PretrainResumeTest {
         otherRate.addAll(List.of("--lr", "1e-3"));
         Run changed = run(otherRate.toArray(new String[0]));
         assertEquals(TransactCommand.EXIT_USAGE, changed.code());
-        assertTrue(changed.err().contains("Pass the options of the interrupted run"), changed.err());
+        assertTrue(changed.err().contains("used other settings: --lr 0.004 -> 0.001; pass the options of the"
+                + " interrupted run"), changed.err());
 
         // another model shape is named in one line, before any weight is loaded
         List<String> otherShape = new ArrayList<>(early);
