@@ -9,6 +9,8 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -93,28 +95,54 @@ public final class TransactCommand implements Runnable {
     private static int handleParameterError(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
+        String message = userMessage(e, command);
         // a message of several lines (a weight check's tensor list) ends with its own advice
-        String message = e.getMessage();
-        // picocli starts some of its own messages, such as those of exclusive options, with "Error: "
-        if (message != null && message.startsWith("Error: ")) {
-            message = message.substring("Error: ".length());
-        }
-        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && command.getCommandName().equals("generate")
-                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
-            // the words of an unquoted prompt arrive as separate arguments
-            message = "unexpected argument '" + unmatched.getUnmatched().get(0) + "': quote a prompt of several"
-                    + " words, such as \"The jury said\"";
-        }
         String hint = message != null && message.contains("\n") ? "" : " (see --help)";
-        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && command.getCommandName().equals("transact")
-                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
-            message = "unknown command '" + unmatched.getUnmatched().get(0) + "'";
-        }
         err.println(command.getCommandName().equals("transact") ? "transact: " + message + "; run transact --help"
                 + " for the commands"
                 : "transact " + qualifiedName(command) + ": " + message + hint);
         err.flush();
         return EXIT_USAGE;
+    }
+
+    /** Matches picocli's message for an option value of the wrong type. */
+    private static final Pattern WRONG_TYPE = Pattern.compile(
+            "Invalid value for option '([^']+)': '(.*)' is not an? (int|long|float|double)");
+
+    /** Returns the message of {@code e}, with picocli's own wording replaced where ours says more. */
+    private static String userMessage(CommandLine.ParameterException e, CommandLine command) {
+        String message = e.getMessage();
+        if (message == null) {
+            return "invalid arguments";
+        }
+        // picocli starts some of its own messages, such as those of exclusive options, with "Error: "
+        if (message.startsWith("Error: ")) {
+            message = message.substring("Error: ".length());
+        }
+        String name = command.getCommandName();
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()
+                && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            String argument = unmatched.getUnmatched().get(0);
+            if (name.equals("transact")) {
+                return "unknown command '" + argument + "'";
+            }
+            if (name.equals("generate")) {
+                // the words of an unquoted prompt arrive as separate arguments
+                return "unexpected argument '" + argument + "': quote a prompt of several words, such as"
+                        + " \"The jury said\"";
+            }
+        }
+        if (e instanceof CommandLine.MissingParameterException && name.equals("generate")
+                && message.startsWith("Missing required parameter: 'PROMPT'")) {
+            return "missing the prompt; pass it quoted after the options, such as \"The jury said\"";
+        }
+        Matcher wrongType = WRONG_TYPE.matcher(message);
+        if (wrongType.matches()) {
+            String kind = wrongType.group(3).equals("int") || wrongType.group(3).equals("long")
+                    ? "a whole number" : "a number";
+            return wrongType.group(1) + " '" + wrongType.group(2) + "' is not " + kind;
+        }
+        return message;
     }
 
     private static int handleExecutionError(Exception e, CommandLine command) {

@@ -50,6 +50,21 @@ class CommonOptionsTest {
     }
 
     @Test
+    void picocliMessagesReworded() {
+        Run prompt = run("generate", "--model", "m");
+        assertEquals(TransactCommand.EXIT_USAGE, prompt.code());
+        assertTrue(prompt.err().contains("missing the prompt; pass it quoted after the options"), prompt.err());
+
+        Run threads = run("eval", "--threads", "abc", "--model", "m", "--text", "t.txt");
+        assertEquals(TransactCommand.EXIT_USAGE, threads.code());
+        assertTrue(threads.err().contains("--threads 'abc' is not a whole number"), threads.err());
+
+        Run rate = run("pretrain", "--output", "o", "--lr", "fast");
+        assertEquals(TransactCommand.EXIT_USAGE, rate.code());
+        assertTrue(rate.err().contains("--lr 'fast' is not a number"), rate.err());
+    }
+
+    @Test
     void unknownCommandNamed() {
         Run run = run("genrate", "--model", "m");
         assertEquals(TransactCommand.EXIT_USAGE, run.code());
