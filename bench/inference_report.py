@@ -19,7 +19,7 @@ TARGET_DECODE_RATIO = 1.5
 TARGET_BOUND_FRACTION = 0.8
 
 
-# Why a row can miss a target, from the measurements this page reports.
+# Reasons a row can miss a target, from the measurements this page reports.
 SHORTFALL = (
     "A decode step is our decode-step product reading the weights (most of a step in the profile "
     "below) plus attention reading the KV cache, so its speed is the rate at which one core reads "

@@ -31,7 +31,7 @@ public final class TransactCommand implements Runnable {
     /** Exit code for invalid arguments, missing files and malformed input files. */
     public static final int EXIT_USAGE = 2;
 
-    /** What {@code -V} prints, on the top-level command and on every subcommand. */
+    /** Version text that {@code -V} prints, on the top-level command and on every subcommand. */
     static final String VERSION = "transact 0.1.0";
 
     @CommandLine.Spec
@@ -109,7 +109,7 @@ public final class TransactCommand implements Runnable {
     private static final Pattern WRONG_TYPE = Pattern.compile(
             "Invalid value for option '([^']+)': '(.*)' is not an? (int|long|float|double)");
 
-    /** Returns the message of {@code e}, with picocli's own wording replaced where ours says more. */
+    /** Returns the message of {@code e}, with picocli's own wording replaced where ours is more specific. */
     private static String userMessage(CommandLine.ParameterException e, CommandLine command) {
         String message = e.getMessage();
         if (message == null) {
@@ -149,7 +149,7 @@ public final class TransactCommand implements Runnable {
         PrintWriter err = command.getErr();
         String name = "transact " + qualifiedName(command);
         if (e instanceof NoSuchFileException missing) {
-            // a reason, where the code that threw gave one, already says what is missing
+            // a reason, where the code that threw gave one, already names what is missing
             err.println(name + ": " + (missing.getReason() != null ? missing.getReason()
                     : "file not found: " + missing.getFile()));
             err.flush();
@@ -160,7 +160,7 @@ public final class TransactCommand implements Runnable {
             err.flush();
             return EXIT_USAGE;
         }
-        // a message of ours says what failed; the class name only helps where there is none
+        // our messages name what failed, so the class name is printed only for an exception without one
         String message = e.getMessage();
         err.println(name + ": failed: " + (message == null || message.isBlank() ? e.toString() : message));
         err.flush();
