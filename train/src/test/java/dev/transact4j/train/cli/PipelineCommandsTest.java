@@ -146,7 +146,7 @@ class PipelineCommandsTest {
 
     @Test
     void longPromptRejectedBeforeOutput() {
-        // the model holds 128 positions, and every word is at least one token
+        // the model has 128 positions, and every word is at least one token
         String prompt = String.join(" ", java.util.Collections.nCopies(200, "jury"));
         Run run = run("generate", "--model", modelDir.toString(), prompt, "--max-new-tokens", "1");
         assertEquals(TransactCommand.EXIT_USAGE, run.code());
@@ -311,7 +311,7 @@ class PipelineCommandsTest {
         assertUsageError(weightsDir.resolve("model.safetensors") + " is a directory, not a file; replace it with the"
                 + " model's model.safetensors file", "eval", "--model", weightsDir.toString(), "--text", text.toString());
 
-        // no weights at all: the reason, said once
+        // no weights at all: the reason, given once
         Path noWeights = copyModel("no-weights");
         Files.delete(noWeights.resolve("model.safetensors"));
         Run run = run("eval", "--model", noWeights.toString(), "--text", text.toString());
