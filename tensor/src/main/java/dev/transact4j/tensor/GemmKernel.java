@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   jc over N in steps of NC    B block  [KC, NC]  packed once per (jc, pc)
  *   pc over K in steps of KC
  *   ic over M in steps of MC    A block  [MC, KC]  packed once per (jc, pc, ic)
- *   jr over NC in steps of NR   B micro-panel [KC, NR] stays in L1
+ *   jr over NC in steps of NR   B micro-panel [KC, NR] reused across the A block
  *   ir over MC in steps of MR   A micro-panel [KC, MR] streams from L2
  *   micro-kernel: MR x NR tile of C in 2 * MR vector registers
  * </pre>
