@@ -21,10 +21,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   ir over MC in steps of MR   A micro-panel [KC, MR] streams from L2
  *   micro-kernel: MR x NR tile of C in 2 * MR vector registers
  * </pre>
- * Packed A micro-panels store, for each step p of K, the MR values {@code op(A)[i..i+MR, p]};
- * packed B micro-panels store, for each p, the NR values {@code op(B)[p, j..j+NR]}. Rows and
- * columns past the edge of the matrix are packed as zeros, so edge tiles run the same
- * micro-kernel and only their write-back to C is cut to the valid rows and columns.
+ * A block is packed in one of two layouts, whichever is a plain copy of the stored matrix. A
+ * row-major A is packed row-major ({@code [MC, KC]}, rows kc apart), so each row is one contiguous
+ * copy. A transposed A (stored {@code [K, M]}) is packed in micro-panels that store, for each step
+ * p of K, the MR values {@code op(A)[i..i+MR, p]}, copied from a stored row. The micro-kernel
+ * reads either through a row stride and a step stride. Packed B micro-panels store, for each p,
+ * the NR values {@code op(B)[p, j..j+NR]}. Rows and columns past the edge of the matrix are packed
+ * as zeros, so edge tiles run the same micro-kernel and only their write-back to C is cut to the
+ * valid rows and columns.
  *
  * <p>Each element of C accumulates its products in the order p = 0, 1, ..., K-1 with one fused
  * multiply-add each, restarting at every K block ({@link GemmBlocking#kBlock}) and adding the
@@ -128,16 +132,20 @@ final class GemmKernel {
                     } else {
                         packA(a, aOffset, lda, ic, mc, pc, kc, packedA);
                     }
-                    macroKernel(mc, nc, kc, alpha, packedA, packedB, blockBeta,
+                    macroKernel(mc, nc, kc, alpha, packedA, transA ? 1 : kc, transA ? MR : 1, packedB, blockBeta,
                             c, cOffset + ic * ldc + jc, ldc, buffers.tile);
                 }
             }
         }
     }
 
-    /** Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. */
-    private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, float[] packedB,
-                                    float beta, float[] c, int cOffset, int ldc, float[] tile) {
+    /**
+     * Multiplies a packed [mc, kc] A block by a packed [kc, nc] B block into C. Element (i, p) of
+     * an A micro-panel lies at {@code i * rowStride + p * stepStride} from the panel's start.
+     */
+    private static void macroKernel(int mc, int nc, int kc, float alpha, float[] packedA, int rowStride,
+                                    int stepStride, float[] packedB, float beta, float[] c, int cOffset, int ldc,
+                                    float[] tile) {
         boolean unitAlpha = alpha == 1f;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
@@ -149,13 +157,13 @@ final class GemmKernel {
                 if (full && unitAlpha && beta == 0f) {
                     // C = sum straight from the registers, rounded as writeTile rounds it because
                     // multiplying by 1 is exact.
-                    microKernel(kc, packedA, ir * kc, packedB, bo, c, co, ldc);
+                    microKernel(kc, packedA, ir * kc, rowStride, stepStride, packedB, bo, c, co, ldc);
                 } else if (full && unitAlpha && beta == 1f) {
                     // C = sum + C, the later K blocks of a product.
-                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
+                    microKernel(kc, packedA, ir * kc, rowStride, stepStride, packedB, bo, tile, 0, NR);
                     addTile(tile, c, co, ldc);
                 } else {
-                    microKernel(kc, packedA, ir * kc, packedB, bo, tile, 0, NR);
+                    microKernel(kc, packedA, ir * kc, rowStride, stepStride, packedB, bo, tile, 0, NR);
                     writeTile(tile, mr, nr, alpha, beta, c, co, ldc);
                 }
             }
@@ -164,7 +172,9 @@ final class GemmKernel {
 
     /**
      * Multiplies an A micro-panel [MR, kc] by a B micro-panel [kc, NR] and stores the MR x NR
-     * sums at {@code out[oo]} with row stride {@code ldo}.
+     * sums at {@code out[oo]} with row stride {@code ldo}. Element (i, p) of the A micro-panel is
+     * {@code pa[ao + i * rs + p * ps]}: rs = kc and ps = 1 for a row-major block, rs = 1 and
+     * ps = MR for interleaved micro-panels.
      *
      * <p>The body has 2 * MR lane-wise operations (the FMAs) and no branch, because both decide
      * how well C2 compiles it. When a call takes a branch that C2 pruned, C2 deoptimises the kernel,
@@ -182,16 +192,18 @@ final class GemmKernel {
      * here: C2 does not inline a helper of ours into a method this large (the Vector API methods
      * are forced inline), and vectors passed to a call that is not inlined are boxed on the heap.
      */
-    static void microKernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
+    static void microKernel(int kc, float[] pa, int ao, int rs, int ps, float[] pb, int bo,
+                            float[] out, int oo, int ldo) {
         if (MR == 8) {
-            eightRows(kc, pa, ao, pb, bo, out, oo, ldo);
+            eightRows(kc, pa, ao, rs, ps, pb, bo, out, oo, ldo);
         } else {
-            sixRows(kc, pa, ao, pb, bo, out, oo, ldo);
+            sixRows(kc, pa, ao, rs, ps, pb, bo, out, oo, ldo);
         }
     }
 
     /** {@link #microKernel} with 8 rows. */
-    private static void eightRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
+    private static void eightRows(int kc, float[] pa, int ao, int rs, int ps, float[] pb, int bo,
+                                  float[] out, int oo, int ldo) {
         FloatVector ca0 = FloatVector.zero(SPECIES);
         FloatVector ca1 = ca0;
         FloatVector cb0 = ca0;
@@ -210,32 +222,39 @@ final class GemmKernel {
         FloatVector ch1 = ca0;
 
         // one step of K per pass: two vectors of B, one broadcast of A per row
-        int aEnd = ao + kc * 8;
-        for (; ao < aEnd; ao += 8, bo += NR) {
+        int r1 = rs;
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        int r4 = 4 * rs;
+        int r5 = 5 * rs;
+        int r6 = 6 * rs;
+        int r7 = 7 * rs;
+        int aEnd = ao + kc * ps;
+        for (; ao < aEnd; ao += ps, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
             FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
             FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
             ca0 = b0.fma(av, ca0);
             ca1 = b1.fma(av, ca1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 1]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r1]);
             cb0 = b0.fma(av, cb0);
             cb1 = b1.fma(av, cb1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 2]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r2]);
             cc0 = b0.fma(av, cc0);
             cc1 = b1.fma(av, cc1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 3]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r3]);
             cd0 = b0.fma(av, cd0);
             cd1 = b1.fma(av, cd1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 4]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r4]);
             ce0 = b0.fma(av, ce0);
             ce1 = b1.fma(av, ce1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 5]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r5]);
             cf0 = b0.fma(av, cf0);
             cf1 = b1.fma(av, cf1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 6]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r6]);
             cg0 = b0.fma(av, cg0);
             cg1 = b1.fma(av, cg1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 7]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r7]);
             ch0 = b0.fma(av, ch0);
             ch1 = b1.fma(av, ch1);
         }
@@ -268,7 +287,8 @@ final class GemmKernel {
     }
 
     /** {@link #microKernel} with 6 rows. */
-    private static void sixRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] out, int oo, int ldo) {
+    private static void sixRows(int kc, float[] pa, int ao, int rs, int ps, float[] pb, int bo,
+                                float[] out, int oo, int ldo) {
         FloatVector ca0 = FloatVector.zero(SPECIES);
         FloatVector ca1 = ca0;
         FloatVector cb0 = ca0;
@@ -283,26 +303,31 @@ final class GemmKernel {
         FloatVector cf1 = ca0;
 
         // one step of K per pass: two vectors of B, one broadcast of A per row
-        int aEnd = ao + kc * 6;
-        for (; ao < aEnd; ao += 6, bo += NR) {
+        int r1 = rs;
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        int r4 = 4 * rs;
+        int r5 = 5 * rs;
+        int aEnd = ao + kc * ps;
+        for (; ao < aEnd; ao += ps, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
             FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + LANES);
             FloatVector av = FloatVector.broadcast(SPECIES, pa[ao]);
             ca0 = b0.fma(av, ca0);
             ca1 = b1.fma(av, ca1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 1]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r1]);
             cb0 = b0.fma(av, cb0);
             cb1 = b1.fma(av, cb1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 2]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r2]);
             cc0 = b0.fma(av, cc0);
             cc1 = b1.fma(av, cc1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 3]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r3]);
             cd0 = b0.fma(av, cd0);
             cd1 = b1.fma(av, cd1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 4]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r4]);
             ce0 = b0.fma(av, ce0);
             ce1 = b1.fma(av, ce1);
-            av = FloatVector.broadcast(SPECIES, pa[ao + 5]);
+            av = FloatVector.broadcast(SPECIES, pa[ao + r5]);
             cf0 = b0.fma(av, cf0);
             cf1 = b1.fma(av, cf1);
         }
@@ -373,28 +398,18 @@ final class GemmKernel {
     }
 
     /**
-     * Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into MR-row micro-panels.
+     * Packs {@code A[ic .. ic+mc, pc .. pc+kc]} of a row-major A into a row-major [mc, kc] block
+     * ({@code dst[i * kc + p]}), followed by zero rows up to a whole number of MR-row panels.
      *
-     * <p>A full panel reads its MR rows side by side and writes the panel front to back, so MR
-     * read streams are in flight at once. Reading one row at a time was 2 to 3 times slower with
-     * rows 32 KiB apart (lda 8192), where each short row segment lies in a page of its own and
-     * waits on memory.
+     * <p>Each row is one contiguous copy. Interleaving the rows into micro-panels instead (MR
+     * values per step of K) took about 10% of a 2048 x 256 x 768 product at one thread, five times
+     * as long as these copies.
      */
     static void packA(float[] a, int aOffset, int lda, int ic, int mc, int pc, int kc, float[] dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int d = ir * kc;
-            int s0 = aOffset + (ic + ir) * lda + pc;
-            if (mr < MR) {
-                packEdge(a, s0, lda, mr, kc, dst, d, MR);
-                continue;
-            }
-            for (int p = 0; p < kc; p++, d += MR) {
-                for (int r = 0; r < MR; r++) {
-                    dst[d + r] = a[s0 + r * lda + p];
-                }
-            }
+        for (int i = 0; i < mc; i++) {
+            System.arraycopy(a, aOffset + (ic + i) * lda + pc, dst, i * kc, kc);
         }
+        java.util.Arrays.fill(dst, mc * kc, ceilDiv(mc, MR) * MR * kc, 0f);
     }
 
     /**

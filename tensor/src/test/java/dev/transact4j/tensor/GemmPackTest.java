@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks the packing routines of {@link GemmKernel} element by element against the layout they
- * promise: panel q of a packed block holds, for each step p of K, the MR (or NR) values of its
- * rows (or columns) at {@code dst[q * width * kc + p * width + i]}, with zeros past the edge.
+ * promise, with zeros past the edge. Interleaved panels hold, for each step p of K, the MR (or
+ * NR) values of panel q's rows (or columns) at {@code dst[q * width * kc + p * width + i]}; a
+ * row-major block holds row r at {@code dst[r * kc + p]}.
  * Packed values must be the same floats bit for bit, so the products do not change.
  */
 class GemmPackTest {
@@ -44,7 +45,7 @@ class GemmPackTest {
      * written fails too.
      */
     private static void check(String name, Packer packer, int width, boolean transposedStorage,
-                              int rows, int depth, Random random) {
+                              boolean rowMajor, int rows, int depth, Random random) {
         int i0 = random.nextInt(5);
         int p0 = random.nextInt(5);
         int totalRows = i0 + rows + random.nextInt(3);
@@ -69,7 +70,7 @@ class GemmPackTest {
                 for (int i = 0; i < width; i++) {
                     int row = q * width + i;
                     float expected = row < rows ? source.at(row, p) : 0f;
-                    float actual = dst[q * width * depth + p * width + i];
+                    float actual = dst[rowMajor ? row * depth + p : q * width * depth + p * width + i];
                     if (Float.floatToRawIntBits(actual) != Float.floatToRawIntBits(expected)) {
                         fail(name + " rows=" + rows + " depth=" + depth + " ld=" + ld + ": panel " + q
                                 + ", step " + p + ", lane " + i + " is " + actual + ", expected " + expected);
@@ -79,38 +80,39 @@ class GemmPackTest {
         }
     }
 
-    private static void checkAll(String name, Packer packer, int width, boolean transposedStorage, long seed) {
+    private static void checkAll(String name, Packer packer, int width, boolean transposedStorage,
+                                 boolean rowMajor, long seed) {
         Random random = new Random(seed);
         for (int rows : EDGES) {
             for (int depth : DEPTHS) {
-                check(name, packer, width, transposedStorage, rows, depth, random);
+                check(name, packer, width, transposedStorage, rowMajor, rows, depth, random);
             }
         }
         // A block as tall as a whole number of panels plus an edge panel, at full depth.
-        check(name, packer, width, transposedStorage, 5 * width + 3, GemmBlocking.KC, random);
+        check(name, packer, width, transposedStorage, rowMajor, 5 * width + 3, GemmBlocking.KC, random);
     }
 
     @Test
     void packAMatchesLayout() {
-        checkAll("packA", GemmKernel::packA, MR, false, 21);
+        checkAll("packA", GemmKernel::packA, MR, false, true, 21);
     }
 
     @Test
     void packATransposedMatchesLayout() {
-        checkAll("packATransposed", GemmKernel::packATransposed, MR, true, 22);
+        checkAll("packATransposed", GemmKernel::packATransposed, MR, true, false, 22);
     }
 
     @Test
     void packBMatchesLayout() {
         // B stored [K, N]: the panel's columns lie along a stored row.
         checkAll("packB", (x, offset, ld, j0, cols, p0, depth, dst) ->
-                GemmKernel.packB(x, offset, ld, p0, depth, j0, cols, dst), NR, true, 23);
+                GemmKernel.packB(x, offset, ld, p0, depth, j0, cols, dst), NR, true, false, 23);
     }
 
     @Test
     void packBTransposedMatchesLayout() {
         // B stored [N, K]: each column of op(B) is a stored row.
         checkAll("packBTransposed", (x, offset, ld, j0, cols, p0, depth, dst) ->
-                GemmKernel.packBTransposed(x, offset, ld, p0, depth, j0, cols, dst), NR, false, 24);
+                GemmKernel.packBTransposed(x, offset, ld, p0, depth, j0, cols, dst), NR, false, false, 24);
     }
 }
