@@ -29,6 +29,13 @@ final class Gemv {
     private static final long MIN_CHUNK_ELEMENTS = 1L << 16;
 
     /**
+     * Bytes of W per stream in {@link #rows}. We measured the small Llama's decode weights at one
+     * thread on an AMD Zen 4 host. Eight streams across each whole matrix (up to 2 MiB apart, for
+     * the 8192-row output layer) read them at 18-20 GB/s, and 64 KiB streams at 21-23 GB/s.
+     */
+    private static final int STREAM_BYTES = 64 * 1024;
+
+    /**
      * Most columns of W accumulated per pass in {@link #columns}. A pass over whole rows reads W
      * front to back as one sequential run, which the hardware prefetchers follow best, and its
      * sums (up to 64 KiB) stay in L2. On a 4096 x 11008 W at one thread (AMD Zen 4, 32 KiB L1d,
@@ -45,11 +52,12 @@ final class Gemv {
     /**
      * {@code y[r * incY] = alpha * dot(W[r, :], x) + beta * y[r * incY]} for r in [0, rows).
      *
-     * <p>Each thread's rows are cut into eight equal parts, and {@link #eightDots} takes one row
-     * from each, so W is read as eight long sequential streams. Adjacent rows instead make short
-     * streams of one row each: with K = 512 (2 KiB rows) the hardware prefetchers never get
-     * going. On the small Llama's decode weights (118 MB, one thread, thread CPU time) adjacent
-     * rows four at a time streamed at 10-11 GB/s, four parts at 18-20 GB/s, eight parts at 21-24.
+     * <p>{@link #eightDots} takes eight rows at a time, each from its own run of rows, so W is read
+     * as eight sequential streams of about {@link #STREAM_BYTES} each (see {@link #rowRange}).
+     * Adjacent rows instead make short streams of one row each: with K = 512 (2 KiB rows) the
+     * hardware prefetchers never get going. On the small Llama's decode weights (118 MB, one
+     * thread, thread CPU time, Intel Xeon host) adjacent rows four at a time streamed at 10-11
+     * GB/s, four streams at 18-20 GB/s, eight at 21-24.
      */
     static void rows(int rows, int k, float alpha, float[] w, int wOffset, int ldw,
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
@@ -95,26 +103,43 @@ final class Gemv {
     }
 
     /**
-     * Computes rows {@code [r0, r1)} of {@link #rows}: one row from each eighth of the range at a
-     * time, then the leftover rows one at a time. A row's arithmetic does not depend on which of
-     * the two it takes.
+     * Computes rows {@code [r0, r1)} of {@link #rows}. Blocks of {@code 8 * run} rows, where a run
+     * of rows holds about {@link #STREAM_BYTES}, go eight rows at a time, one from each run of the
+     * block. The rows after the last whole block go the same way with runs of an eighth of them,
+     * then the last few rows one at a time. A row's arithmetic does not depend on which of these
+     * it takes.
      */
     private static void rowRange(int r0, int r1, int k, float alpha, float[] w, int wOffset, int ldw,
                                  float[] x, int xOffset, float beta, float[] y, int yOffset, int incY,
                                  float[] lanes, float[] sums, int[] rowStart) {
-        int part = (r1 - r0) / 8;
-        for (int r = r0; r < r0 + part; r++) {
+        int run = Math.max(1, STREAM_BYTES / (Float.BYTES * k));
+        int r = r0;
+        for (; r + 8 * run <= r1; r += 8 * run) {
+            eightRuns(r, run, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
+        }
+        int rest = (r1 - r) / 8;
+        if (rest > 0) {
+            eightRuns(r, rest, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
+            r += 8 * rest;
+        }
+        for (; r < r1; r++) {
+            float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
+            store(alpha, sum, beta, y, yOffset + r * incY);
+        }
+    }
+
+    /** Computes the {@code 8 * run} rows from r0, one row from each of eight runs at a time. */
+    private static void eightRuns(int r0, int run, int k, float alpha, float[] w, int wOffset, int ldw,
+                                  float[] x, int xOffset, float beta, float[] y, int yOffset, int incY,
+                                  float[] lanes, float[] sums, int[] rowStart) {
+        for (int r = r0; r < r0 + run; r++) {
             for (int i = 0; i < 8; i++) {
-                rowStart[i] = wOffset + (r + i * part) * ldw;
+                rowStart[i] = wOffset + (r + i * run) * ldw;
             }
             eightDots(k, x, xOffset, w, rowStart, lanes, sums);
             for (int i = 0; i < 8; i++) {
-                store(alpha, sums[i], beta, y, yOffset + (r + i * part) * incY);
+                store(alpha, sums[i], beta, y, yOffset + (r + i * run) * incY);
             }
-        }
-        for (int r = r0 + 8 * part; r < r1; r++) {
-            float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
-            store(alpha, sum, beta, y, yOffset + r * incY);
         }
     }
 
