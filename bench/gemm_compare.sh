@@ -2,9 +2,9 @@
 # Measures our GEMM (JMH) and numpy on OpenBLAS on the same shapes in one sitting, with 1 and
 # 2 threads, and writes bench/results/gemm.md.
 #
-# Usage: [GEMM_ROUNDS=2] bench/gemm_compare.sh
+# Usage: [GEMM_ROUNDS=3] bench/gemm_compare.sh
 # Needs root (or the packages already installed) for libopenblas0-pthread, python3-numpy and
-# python3-threadpoolctl. Takes about 8 minutes; each case runs JMH and numpy back to back, in
+# python3-threadpoolctl. Takes about 11 minutes; each case runs JMH and numpy back to back, in
 # GEMM_ROUNDS rounds that alternate which side goes first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +29,5 @@ mvn -B -ntp -q -pl bench -am -DskipTests package
 JAVA_FLAGS=(--add-modules jdk.incubator.vector)
 LANES=$(java "${JAVA_FLAGS[@]}" -cp bench/target/benchmarks.jar dev.transact4j.bench.VectorInfo 2>/dev/null)
 "$PYTHON" bench/gemm_compare.py --jar bench/target/benchmarks.jar --lanes "$LANES" \
-  --log "$RESULTS/gemm-jmh.log" --out "$RESULTS/gemm.md" --rounds "${GEMM_ROUNDS:-2}"
+  --log "$RESULTS/gemm-jmh.log" --out "$RESULTS/gemm.md" --rounds "${GEMM_ROUNDS:-3}"
 echo "Wrote $RESULTS/gemm.md"
