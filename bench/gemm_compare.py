@@ -423,7 +423,7 @@ def main():
     parser.add_argument("--log", help="file that collects the JMH output")
     parser.add_argument("--out", help="Markdown file to write")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds per case, alternating which side goes first (default 2)")
+                        help="rounds per case, alternating which side goes first (default 3)")
     args = parser.parse_args()
 
     blas = blas_info()
