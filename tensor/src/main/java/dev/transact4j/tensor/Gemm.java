@@ -36,8 +36,9 @@ public final class Gemm {
      * contents of C are never read, so NaN there does not propagate. C must not share elements
      * with A or B.
      *
-     * @throws IllegalArgumentException when a dimension is negative, a leading dimension is
-     *     smaller than the row it steps over, or a matrix does not fit in its array
+     * @throws IllegalArgumentException when a dimension or an offset is negative, a leading
+     *     dimension is smaller than the row it steps over, the array of a non-empty matrix is
+     *     null, or a matrix does not fit in its array
      */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOffset, int lda,
@@ -138,8 +139,12 @@ public final class Gemm {
             throw new IllegalArgumentException("Gemm.sgemm: array of " + stored(name, rows, cols, transposed, transName)
                     + " is null");
         }
+        if (offset < 0) {
+            throw new IllegalArgumentException("Gemm.sgemm: offset of " + stored(name, rows, cols, transposed, transName)
+                    + " must not be negative, got " + offset);
+        }
         long end = (long) offset + (long) (rows - 1) * ld + cols;
-        if (offset < 0 || end > array.length) {
+        if (end > array.length) {
             throw new IllegalArgumentException("Gemm.sgemm: " + stored(name, rows, cols, transposed, transName)
                     + " with offset " + offset + " and " + ldName + "=" + ld + " needs elements [" + offset + ", "
                     + end + ") but its array has length " + array.length);

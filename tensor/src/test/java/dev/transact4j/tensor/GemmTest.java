@@ -344,6 +344,11 @@ class GemmTest {
         assertTrue(shortB.getMessage().contains("B stored [4, 3] (transB=true)"), shortB.getMessage());
         assertTrue(shortB.getMessage().contains("length 12"), shortB.getMessage());
 
+        IllegalArgumentException negativeOffset = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.sgemm(false, false, 2, 2, 2, 1f, x, -1, 2, x, 0, 2, 0f, new float[4], 0, 2));
+        assertTrue(negativeOffset.getMessage().contains("offset of A stored [2, 2]"), negativeOffset.getMessage());
+        assertTrue(negativeOffset.getMessage().contains("got -1"), negativeOffset.getMessage());
+
         IllegalArgumentException nullC = assertThrows(IllegalArgumentException.class,
                 () -> Gemm.sgemm(false, false, 2, 2, 2, 1f, x, 0, 2, x, 0, 2, 0f, null, 0, 2));
         assertTrue(nullC.getMessage().contains("C stored [2, 2]"), nullC.getMessage());
