@@ -21,12 +21,12 @@ import sys
 
 # (part, substrings of "package.Class.method" of which any one puts a sample in the part)
 PARTS = [
-    # The KV cache append comes first, because it writes keys through
-    # CausalAttention.storeKeysTransposed. Attention comes before GEMM, because a prefill computes
-    # its scores and weighted sums with Gemm.sgemm.
+    # The KV cache append comes first, because it writes keys through KeyTiles.store. Attention
+    # comes before GEMM, because a prefill computes its scores and weighted sums with Gemm.sgemm.
     ("KV cache append", ("KvCache.append",)),
-    ("attention: key transpose", ("CausalAttention.transpose",)),
-    ("attention: scores, softmax, weighted sum", ("CausalAttention.",)),
+    ("attention: key tiling", ("KeyTiles.store", "KeyTiles.untile")),
+    ("attention: row-by-row scores", ("KeyTiles.scores",)),
+    ("attention: softmax, weighted sum, prefill products", ("CausalAttention.",)),
     ("GEMM: packing the weight matrix", ("GemmKernel.packB",)),
     ("projections: other GEMM and gemv work", ("tensor.Gemv.", "tensor.Gemm.", "tensor.GemmKernel.")),
     ("RMSNorm", ("fused.RmsNorm.",)),

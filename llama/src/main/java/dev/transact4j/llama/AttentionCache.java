@@ -4,8 +4,9 @@ package dev.transact4j.llama;
  * Storage for the keys and values of past positions that {@link LlamaForCausalLM} appends to and
  * attends over during inference.
  *
- * <p>Layout per layer: keys {@code [B, NKV, HS, capacity]}, transposed so that each head's keys
- * are one row per dimension, and values {@code [B, NKV, capacity, HS]} ({@code B} sequences,
+ * <p>Layout per layer: keys {@code [B, NKV, HS, capacity]}, transposed and cut into tiles of
+ * {@value dev.transact4j.tensor.fused.KeyTiles#TILE} positions, each {@code [HS, 64]} contiguous
+ * ({@link dev.transact4j.tensor.fused.KeyTiles}), and values {@code [B, NKV, capacity, HS]} ({@code B} sequences,
  * {@code NKV} key/value heads, {@code HS} head_dim). This is the layout
  * {@link dev.transact4j.tensor.fused.CausalAttention#forwardKvCache} reads without copying, and
  * {@link dev.transact4j.tensor.fused.CausalAttention#storeKeysTransposed} writes the keys. Keys are
@@ -32,7 +33,7 @@ public interface AttentionCache {
     /**
      * Copies {@code steps} new positions of {@code layer}, keys and values
      * {@code [B, NKV, steps, HS]} from their offsets, behind the ones the layer stores. The keys
-     * are written transposed, one column per position and head.
+     * are written transposed, one tile column per position and head.
      *
      * @return the number of positions the layer stores afterwards
      * @throws IllegalStateException when the layer has no room for them

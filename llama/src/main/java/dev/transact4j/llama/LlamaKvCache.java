@@ -105,8 +105,8 @@ public final class LlamaKvCache implements AttentionCache {
                     + " positions and cannot take " + steps + " more. Create a cache with a larger capacity.");
         }
 
-        // keys go into columns [start, start + steps) of every (sequence, head), and values into
-        // one contiguous run of steps * HS floats each
+        // keys go into columns [start, start + steps) of every (sequence, head)'s tiles, and values
+        // into one contiguous run of steps * HS floats each
         int heads = batch * kvHeads;
         CausalAttention.storeKeysTransposed(newKeys, keysOffset, keys[layer], 0, heads, steps, start, capacity,
                 headDim);

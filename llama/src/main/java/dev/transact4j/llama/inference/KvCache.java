@@ -2,6 +2,7 @@ package dev.transact4j.llama.inference;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.tensor.fused.CausalAttention;
+import dev.transact4j.tensor.fused.KeyTiles;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -12,10 +13,11 @@ import java.util.Locale;
  * <p>Dimensions: {@code L} layers, {@code NKV} key/value heads, {@code S} the capacity
  * ({@code maxSeq} positions), {@code HS} head size. Each layer owns one float32 array of keys,
  * {@code [NKV, HS, S]}, and one of values, {@code [NKV, S, HS]}, allocated once at construction.
- * Keys are stored transposed: head {@code h} stores dimension {@code d} of position {@code t} at
- * {@code (h * HS + d) * S + t}, and its value at {@code (h * S + t) * HS + d}. So
- * {@code CausalAttention.forwardKvCache} reads the first {@code length} positions of head
- * {@code h} from offset {@link #headOffset(int)} of both arrays, without a copy.
+ * Keys are stored transposed in tiles of {@value KeyTiles#TILE} positions: head {@code h} stores
+ * dimension {@code d} of position {@code t} at {@code h * HS * S + KeyTiles.index(t, d, S, HS)},
+ * and its value at {@code (h * S + t) * HS + d}. So {@code CausalAttention.forwardKvCache} reads
+ * the first {@code length} positions of head {@code h} from offset {@link #headOffset(int)} of
+ * both arrays, without a copy.
  *
  * <p>A forward pass appends the same number of positions to every layer, in layer order. Each
  * layer keeps its own length, and {@link #length()} is the number of positions that every layer
@@ -103,7 +105,7 @@ public final class KvCache {
                     + "max_seq (at most max_position_embeddings).");
         }
 
-        // keys go into columns [start, start + tokens) of every head, and values into one
+        // keys go into columns [start, start + tokens) of every head's tiles, and values into one
         // contiguous run of tokens * HS floats each
         CausalAttention.storeKeysTransposed(newKeys, keysOffset, keys[layer], 0, kvHeads, tokens, start, maxSeq,
                 headDim);

@@ -2,6 +2,7 @@ package dev.transact4j.llama.inference;
 
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.tokenizer.Tokenizer;
+import dev.transact4j.tensor.fused.KeyTiles;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,8 +117,8 @@ final class BigramLm implements CausalLm, SequenceScorer {
 
     private static int lastCachedId(KvCache cache) {
         int layer = cache.layers() - 1;
-        // keys are stored transposed, so dimension 0 of every position is one contiguous row
-        return (int) cache.keys(layer)[cache.headOffset(0) + cache.length(layer) - 1];
+        int position = cache.length(layer) - 1;
+        return (int) cache.keys(layer)[cache.headOffset(0) + KeyTiles.index(position, 0, cache.maxSeq(), cache.headDim())];
     }
 
     @Override

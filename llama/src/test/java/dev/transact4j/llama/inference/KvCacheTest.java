@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.tensor.Rng;
 import dev.transact4j.tensor.fused.CausalAttention;
+import dev.transact4j.tensor.fused.KeyTiles;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +35,10 @@ class KvCacheTest {
     void prefillThenTokensLandInPlace() {
         int layers = 2;
         int heads = 3;
-        int maxSeq = 17;
+        // 70 of 80 positions fill a tile of 64 and part of a last tile 16 wide
+        int maxSeq = 80;
         int hs = 6;
-        int seq = 15;
+        int seq = 70;
         Rng rng = new Rng(1);
         KvCache cache = new KvCache(layers, heads, maxSeq, hs);
         float[][] k = new float[layers][];
@@ -61,13 +63,13 @@ class KvCacheTest {
         assertEquals(seq, cache.length());
         assertEquals(maxSeq - seq, cache.remaining());
 
-        // keys transposed to [NKV, HS, maxSeq], values [NKV, maxSeq, HS]
+        // keys transposed to [NKV, HS, maxSeq] in tiles, values [NKV, maxSeq, HS]
         for (int l = 0; l < layers; l++) {
             for (int h = 0; h < heads; h++) {
                 int offset = cache.headOffset(h);
                 for (int t = 0; t < seq; t++) {
                     for (int d = 0; d < hs; d++) {
-                        assertEquals(k[l][(h * seq + t) * hs + d], cache.keys(l)[offset + d * maxSeq + t],
+                        assertEquals(k[l][(h * seq + t) * hs + d], cache.keys(l)[offset + KeyTiles.index(t, d, maxSeq, hs)],
                                 "key of layer " + l + " head " + h + " position " + t + " dimension " + d);
                     }
                 }

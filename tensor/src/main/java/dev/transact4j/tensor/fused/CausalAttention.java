@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 0 .. Tk - Tq + i}; with {@code Tq == Tk} this is the usual causal mask, and with
  * {@code Tq < Tk} it is KV-cache prefill or decoding. {@link #forwardKvCache} reads keys and
  * values from a cache with room for more steps than are filled, whose keys are stored transposed
- * ({@link #storeKeysTransposed}). An optional additive mask
+ * in tiles ({@link KeyTiles}, written by {@link #storeKeysTransposed}). An optional additive mask
  * {@code [B, Tq, Tk]} (shared by all heads, entries finite or {@code -Infinity}, such as a
  * key-padding mask) is added to the scaled scores. A row whose every key is masked gets zeros in
  * out, {@code -Infinity} in lse and zero gradients, where a plain softmax would give NaN.
@@ -31,8 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@value #BLOCKED_ROWS} rows ({@link #forwardBlocked}, {@link #backwardBlocked}). With fewer,
  * such as a decoding step, and on the scalar path, it works row by row: forward splits the work
  * into units of one key/value head and {@value #QUERY_BLOCK} query rows (of every query head
- * reading it), and computes scores from keys transposed to {@code [HS, Tk]}, copied per unit
- * from row-major keys or read in place from a cache. Backward splits the work over the
+ * reading it), and computes scores from keys transposed in tiles, copied per unit from row-major
+ * keys or read in place from a cache. Backward splits the work over the
  * {@code B x NKV} key/value heads on both paths: each task owns dk and dv of its head and dq of
  * the query heads that read it, and sums in a fixed order. Each row is computed the same way
  * whatever the units, so results do not depend on the thread count. Scores and log-sum-exp have
@@ -44,7 +44,7 @@ public final class CausalAttention {
 
     /**
      * Query rows per work unit of the row path of forward. Every such unit of {@link #forward}
-     * transposes the keys it reads once, and {@link #forwardKvCache} reads them in place.
+     * tiles the keys it reads once, and {@link #forwardKvCache} reads them in place.
      */
     static final int QUERY_BLOCK = 32;
 
@@ -90,11 +90,11 @@ public final class CausalAttention {
     /**
      * Computes {@link #forward} reading keys and values straight from a KV cache with room for
      * {@code capacity} steps per head, of which the first {@code Tk} are filled. The cache stores
-     * each head's keys transposed, so a score reads them without a copy.
-     * {@link #storeKeysTransposed} writes that layout.
+     * each head's keys transposed in tiles ({@link KeyTiles}), so a score reads them without a
+     * copy. {@link #storeKeysTransposed} writes that layout.
      *
      * <p>Shapes: q {@code [B, NH, Tq, HS]}, kCache {@code [B, NKV, HS, capacity]} (keys
-     * transposed), vCache {@code [B, NKV, capacity, HS]} ({@code Tk <= capacity}), mask
+     * transposed, in tiles of {@value KeyTiles#TILE} steps), vCache {@code [B, NKV, capacity, HS]} ({@code Tk <= capacity}), mask
      * {@code [B, Tq, Tk]} or null, out {@code [B, NH, Tq, HS]} (overwritten), lse
      * {@code [B, NH, Tq]} (overwritten). The result is bitwise the one {@link #forward} gives on
      * the first {@code Tk} steps copied out as {@code [B, NKV, Tk, HS]}.
@@ -112,10 +112,12 @@ public final class CausalAttention {
     /**
      * Copies {@code steps} new key steps of every head into a transposed key cache behind the
      * {@code start} steps it holds: the column {@code start + t} of head {@code h} takes step
-     * {@code t} of head {@code h}.
+     * {@code t} of head {@code h}. The cache is tiled as {@link KeyTiles} describes, so dimension
+     * {@code d} of that column sits at {@code KeyTiles.index(start + t, d, capacity, HS)} from the
+     * head's start {@code h * HS * capacity}.
      *
-     * <p>Shapes: keys {@code [H, steps, HS]} from keysOffset, cache {@code [H, HS, capacity]} from
-     * cacheOffset, where {@code H} counts every head of the batch ({@code B x NKV}).
+     * <p>Shapes: keys {@code [H, steps, HS]} from keysOffset, cache {@code [H, HS, capacity]} (in
+     * tiles) from cacheOffset, where {@code H} counts every head of the batch ({@code B x NKV}).
      *
      * @throws IllegalArgumentException when a size is negative, {@code start + steps} exceeds the
      *                                  capacity or a range does not fit its array
@@ -132,15 +134,9 @@ public final class CausalAttention {
         Simd.checkRange(op, "cache", cache, cacheOffset, (long) heads * hs * capacity,
                 () -> "[H=" + heads + ", HS=" + hs + ", capacity=" + capacity + "]");
 
-        // one row of the cache (a key dimension d) at a time, so the writes are contiguous
         for (int h = 0; h < heads; h++) {
-            int from = keysOffset + h * steps * hs;
-            for (int d = 0; d < hs; d++) {
-                int to = cacheOffset + (h * hs + d) * capacity + start;
-                for (int t = 0; t < steps; t++) {
-                    cache[to + t] = keys[from + t * hs + d];
-                }
-            }
+            KeyTiles.store(keys, keysOffset + h * steps * hs, steps, start, hs, cache, cacheOffset + h * hs * capacity,
+                    capacity);
         }
     }
 
@@ -163,9 +159,9 @@ public final class CausalAttention {
 
     /**
      * Runs forward with keys and values {@code capacity} steps apart per head. With
-     * {@code keysTransposed} the keys are stored {@code [B, NKV, HS, capacity]} and read in place.
-     * Otherwise they are {@code [B, NKV, capacity, HS]}, and the vector path first transposes each
-     * work unit's keys into a buffer.
+     * {@code keysTransposed} the keys are stored {@code [B, NKV, HS, capacity]} in tiles
+     * ({@link KeyTiles}) and read in place. Otherwise they are {@code [B, NKV, capacity, HS]}, and
+     * the vector path first tiles each work unit's keys into a buffer.
      */
     static void forward(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
                         float[] mask, int maskOffset, float[] out, int outOffset, float[] lse, int lseOffset,
@@ -196,15 +192,16 @@ public final class CausalAttention {
                 int i0 = block * QUERY_BLOCK;
                 int i1 = Math.min(tq, i0 + QUERY_BLOCK);
 
-                // keys of this unit as [HS, keyLd] from keyBase, transposed into kt unless stored so
+                // the unit's keys as tiles of a cache of keyCapacity steps from keyBase; row-major keys
+                // are tiled into kt first
                 float[] keyArray = k;
                 int keyBase = kOffset + kvBase;
-                int keyLd = capacity;
+                int keyCapacity = capacity;
                 if (simd && !keysTransposed) {
-                    transpose(k, kOffset + kvBase, tk - tq + i1, hs, kt, tk);
+                    KeyTiles.store(k, kOffset + kvBase, tk - tq + i1, 0, hs, kt, 0, tk);
                     keyArray = kt;
                     keyBase = 0;
-                    keyLd = tk;
+                    keyCapacity = tk;
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     for (int i = i0; i < i1; i++) {
@@ -216,9 +213,9 @@ public final class CausalAttention {
 
                         // scaled, masked scores and their maximum
                         if (simd) {
-                            scoresTransposed(q, qo, keyArray, keyBase, keyLd, keys, hs, scale, p);
+                            KeyTiles.scores(q, qo, keyArray, keyBase, keyCapacity, keys, hs, scale, p);
                         } else if (keysTransposed) {
-                            scoresTransposedScalar(q, qo, k, keyBase, keyLd, keys, hs, scale, p);
+                            KeyTiles.scoresScalar(q, qo, k, keyBase, keyCapacity, keys, hs, scale, p);
                         } else {
                             scoresScalar(q, qo, k, keyBase, keys, hs, scale, p);
                         }
@@ -243,10 +240,10 @@ public final class CausalAttention {
      * The vector path of {@link #forward} for many query rows: per query head and block of
      * {@link #BLOCKED_ROWS} rows, the scores are one matrix product {@code S = scale * Q K^T} and
      * the output another, {@code O = P V}, instead of a matrix-vector product per row. Keys stored
-     * {@code [B, NKV, capacity, HS]} enter the first product as a transposed operand, and keys
-     * stored transposed {@code [B, NKV, HS, capacity]} as they are. The scores have the bits of
-     * {@link #scoresTransposed} (the product sums d = 0 .. HS-1 with one fused multiply-add each
-     * and then scales). The weighted sum adds the keys in K blocks of the matrix product, so its
+     * {@code [B, NKV, capacity, HS]} enter the first product as a transposed operand. Keys stored
+     * transposed in tiles are first copied out of their tiles as {@code [HS, Tk]}, once per query
+     * head. The scores have the bits of {@link KeyTiles#scores} (the product sums d = 0 .. HS-1
+     * with one fused multiply-add each and then scales). The weighted sum adds the keys in K blocks of the matrix product, so its
      * last bits can differ from the row-by-row path.
      */
     private static void forwardBlocked(float[] q, int qOffset, float[] k, int kOffset, float[] v, int vOffset,
@@ -255,8 +252,8 @@ public final class CausalAttention {
                                        int b, int nh, int nkv, int tq, int tk, int capacity,
                                        boolean keysTransposed, int hs, float scale) {
         int group = nh / nkv;
-        int keyLd = keysTransposed ? capacity : hs;
         Parallel.forRange(0, b * nh, 1, (lo, hi) -> {
+            float[] kt = keysTransposed ? new float[hs * tk] : null;
             float[] scores = new float[Math.min(tq, BLOCKED_ROWS) * tk];
             float[] row = new float[tk];
             float[] rowScale = new float[BLOCKED_ROWS];
@@ -264,6 +261,15 @@ public final class CausalAttention {
                 int bi = unit / nh;
                 int h = unit % nh;
                 int kvBase = (bi * nkv + h / group) * capacity * hs;
+                float[] keyArray = k;
+                int keyBase = kOffset + kvBase;
+                int keyLd = hs;
+                if (keysTransposed) {
+                    KeyTiles.untile(k, kOffset + kvBase, capacity, tk, hs, kt);
+                    keyArray = kt;
+                    keyBase = 0;
+                    keyLd = tk;
+                }
                 for (int i0 = 0; i0 < tq; i0 += BLOCKED_ROWS) {
                     int rows = Math.min(BLOCKED_ROWS, tq - i0);
                     int keysMax = tk - tq + i0 + rows;
@@ -271,7 +277,7 @@ public final class CausalAttention {
 
                     // S = scale * Q K^T for the block, keysMax keys wide
                     Gemm.sgemm(false, !keysTransposed, rows, keysMax, hs, scale, q, qOffset + first * hs, hs,
-                            k, kOffset + kvBase, keyLd, 0f, scores, 0, keysMax);
+                            keyArray, keyBase, keyLd, 0f, scores, 0, keysMax);
 
                     // per row: mask, maximum, unnormalised probabilities, zeros past the causal limit
                     for (int r = 0; r < rows; r++) {
@@ -355,8 +361,8 @@ public final class CausalAttention {
                 int kvh = bkv % nkv;
                 int kvBase = bkv * tk * hs;
                 if (simd) {
-                    transpose(k, kOffset + kvBase, tk, hs, kt, tk);
-                    transpose(v, vOffset + kvBase, tk, hs, vt, tk);
+                    KeyTiles.store(k, kOffset + kvBase, tk, 0, hs, kt, 0, tk);
+                    KeyTiles.store(v, vOffset + kvBase, tk, 0, hs, vt, 0, tk);
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     // blocks of consecutive query rows, so dk and dv are loaded and stored once per block
@@ -379,7 +385,7 @@ public final class CausalAttention {
 
                             // recompute the probabilities p = exp(s - lse)
                             if (simd) {
-                                scoresTransposed(q, qRows[r], kt, 0, tk, keys, hs, scale, p[r]);
+                                KeyTiles.scores(q, qRows[r], kt, 0, tk, keys, hs, scale, p[r]);
                             } else {
                                 scoresScalar(q, qRows[r], k, kOffset + kvBase, keys, hs, scale, p[r]);
                             }
@@ -391,7 +397,7 @@ public final class CausalAttention {
                             float delta = simd ? Simd.dotVector(dout, doutRows[r], out, oo, hs)
                                     : Simd.dotScalar(dout, doutRows[r], out, oo, hs);
                             if (simd) {
-                                scoresTransposed(dout, doutRows[r], vt, 0, tk, keys, hs, 1f, ds[r]);
+                                KeyTiles.scores(dout, doutRows[r], vt, 0, tk, keys, hs, 1f, ds[r]);
                             } else {
                                 scoresScalar(dout, doutRows[r], v, vOffset + kvBase, keys, hs, 1f, ds[r]);
                             }
@@ -547,79 +553,6 @@ public final class CausalAttention {
     }
 
     /**
-     * Writes {@code s[j] = scale * sum_d a[ao + d] * kt[ko + d * ld + j]} for {@code j < count},
-     * where kt contains the keys transposed to {@code [HS, ld]} from ko. Vectorising over keys
-     * instead of over the head size needs no lane reduction per key: each step broadcasts one
-     * query element and multiplies it into four vectors of keys. Every score sums d = 0 .. HS-1
-     * with one fused multiply-add each, in the vector body and in the tail alike.
-     */
-    static void scoresTransposed(float[] a, int ao, float[] kt, int ko, int ld, int count, int hs, float scale,
-                                 float[] s) {
-        int len = SPECIES.length();
-        int j = 0;
-
-        for (; j + 4 * len <= count; j += 4 * len) {
-            FloatVector acc0 = FloatVector.zero(SPECIES);
-            FloatVector acc1 = FloatVector.zero(SPECIES);
-            FloatVector acc2 = FloatVector.zero(SPECIES);
-            FloatVector acc3 = FloatVector.zero(SPECIES);
-            for (int d = 0; d < hs; d++) {
-                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
-                int base = ko + d * ld + j;
-                acc0 = FloatVector.fromArray(SPECIES, kt, base).fma(ad, acc0);
-                acc1 = FloatVector.fromArray(SPECIES, kt, base + len).fma(ad, acc1);
-                acc2 = FloatVector.fromArray(SPECIES, kt, base + 2 * len).fma(ad, acc2);
-                acc3 = FloatVector.fromArray(SPECIES, kt, base + 3 * len).fma(ad, acc3);
-            }
-            acc0.mul(scale).intoArray(s, j);
-            acc1.mul(scale).intoArray(s, j + len);
-            acc2.mul(scale).intoArray(s, j + 2 * len);
-            acc3.mul(scale).intoArray(s, j + 3 * len);
-        }
-        for (; j + len <= count; j += len) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            for (int d = 0; d < hs; d++) {
-                FloatVector ad = FloatVector.broadcast(SPECIES, a[ao + d]);
-                acc = FloatVector.fromArray(SPECIES, kt, ko + d * ld + j).fma(ad, acc);
-            }
-            acc.mul(scale).intoArray(s, j);
-        }
-        for (; j < count; j++) {
-            float acc = 0f;
-            for (int d = 0; d < hs; d++) {
-                acc = Math.fma(a[ao + d], kt[ko + d * ld + j], acc);
-            }
-            s[j] = acc * scale;
-        }
-    }
-
-    /**
-     * The scalar twin of {@link #scoresTransposed}: the arithmetic of {@link #scoresScalar} (a
-     * multiply and an add per d) on keys transposed to {@code [HS, ld]} from ko, so the scalar path
-     * gives the same bits on a transposed key cache as on row-major keys.
-     */
-    static void scoresTransposedScalar(float[] a, int ao, float[] kt, int ko, int ld, int count, int hs, float scale,
-                                       float[] s) {
-        for (int j = 0; j < count; j++) {
-            float acc = 0f;
-            for (int d = 0; d < hs; d++) {
-                acc += a[ao + d] * kt[ko + d * ld + j];
-            }
-            s[j] = acc * scale;
-        }
-    }
-
-    /** Copies rows {@code [0, count)} of {@code src [count, hs]} into {@code t [hs, ld]}, transposed. */
-    private static void transpose(float[] src, int so, int count, int hs, float[] t, int ld) {
-        for (int j = 0; j < count; j++) {
-            int row = so + j * hs;
-            for (int d = 0; d < hs; d++) {
-                t[d * ld + j] = src[row + d];
-            }
-        }
-    }
-
-    /**
      * Maps a unit index to a query block so that contiguous ranges of units mix early (short)
      * and late (long) causal rows: 0, n-1, 1, n-2, ...
      */
@@ -666,7 +599,8 @@ public final class CausalAttention {
 
     /**
      * Computes {@code r = scale * sum_j w[j] * rows[j]} over {@code count} rows of length
-     * {@code hs}, and stores it into {@code dst} or, with {@code accumulate}, adds it.
+     * {@code hs}, and stores it into {@code dst} or, with {@code accumulate}, adds it. On the
+     * vector path each element sums the rows in order with one fused multiply-add each.
      */
     private static void weightedSum(float[] w, int count, float[] rows, int ro, int hs, float scale,
                                     float[] dst, int dstOffset, boolean accumulate, boolean simd) {
@@ -675,33 +609,32 @@ public final class CausalAttention {
             int len = SPECIES.length();
             int bound = SPECIES.loopBound(hs);
 
-            // one column chunk at a time, four independent accumulators over the rows
-            for (; d < bound; d += len) {
+            // four column chunks per pass over the rows, so that a head size of four vectors reads
+            // each row as one run and the rows one after the other
+            for (; d + 4 * len <= bound; d += 4 * len) {
                 FloatVector acc0 = FloatVector.zero(SPECIES);
                 FloatVector acc1 = FloatVector.zero(SPECIES);
                 FloatVector acc2 = FloatVector.zero(SPECIES);
                 FloatVector acc3 = FloatVector.zero(SPECIES);
-                int j = 0;
-                for (; j + 4 <= count; j += 4) {
-                    int r0 = ro + j * hs + d;
-                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
-                    FloatVector w1 = FloatVector.broadcast(SPECIES, w[j + 1]);
-                    FloatVector w2 = FloatVector.broadcast(SPECIES, w[j + 2]);
-                    FloatVector w3 = FloatVector.broadcast(SPECIES, w[j + 3]);
-                    acc0 = FloatVector.fromArray(SPECIES, rows, r0).fma(w0, acc0);
-                    acc1 = FloatVector.fromArray(SPECIES, rows, r0 + hs).fma(w1, acc1);
-                    acc2 = FloatVector.fromArray(SPECIES, rows, r0 + 2 * hs).fma(w2, acc2);
-                    acc3 = FloatVector.fromArray(SPECIES, rows, r0 + 3 * hs).fma(w3, acc3);
+                for (int j = 0; j < count; j++) {
+                    FloatVector wj = FloatVector.broadcast(SPECIES, w[j]);
+                    int r = ro + j * hs + d;
+                    acc0 = FloatVector.fromArray(SPECIES, rows, r).fma(wj, acc0);
+                    acc1 = FloatVector.fromArray(SPECIES, rows, r + len).fma(wj, acc1);
+                    acc2 = FloatVector.fromArray(SPECIES, rows, r + 2 * len).fma(wj, acc2);
+                    acc3 = FloatVector.fromArray(SPECIES, rows, r + 3 * len).fma(wj, acc3);
                 }
-                for (; j < count; j++) {
-                    FloatVector w0 = FloatVector.broadcast(SPECIES, w[j]);
-                    acc0 = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(w0, acc0);
+                storeScaled(acc0, scale, dst, dstOffset + d, accumulate);
+                storeScaled(acc1, scale, dst, dstOffset + d + len, accumulate);
+                storeScaled(acc2, scale, dst, dstOffset + d + 2 * len, accumulate);
+                storeScaled(acc3, scale, dst, dstOffset + d + 3 * len, accumulate);
+            }
+            for (; d < bound; d += len) {
+                FloatVector acc = FloatVector.zero(SPECIES);
+                for (int j = 0; j < count; j++) {
+                    acc = FloatVector.fromArray(SPECIES, rows, ro + j * hs + d).fma(FloatVector.broadcast(SPECIES, w[j]), acc);
                 }
-                FloatVector r = acc0.add(acc1).add(acc2.add(acc3)).mul(scale);
-                if (accumulate) {
-                    r = r.add(FloatVector.fromArray(SPECIES, dst, dstOffset + d));
-                }
-                r.intoArray(dst, dstOffset + d);
+                storeScaled(acc, scale, dst, dstOffset + d, accumulate);
             }
         }
         for (; d < hs; d++) {
@@ -711,6 +644,15 @@ public final class CausalAttention {
             }
             dst[dstOffset + d] = accumulate ? dst[dstOffset + d] + acc * scale : acc * scale;
         }
+    }
+
+    /** Stores {@code acc * scale} at {@code dst[offset]}, or adds it there with {@code accumulate}. */
+    private static void storeScaled(FloatVector acc, float scale, float[] dst, int offset, boolean accumulate) {
+        FloatVector r = acc.mul(scale);
+        if (accumulate) {
+            r = r.add(FloatVector.fromArray(SPECIES, dst, offset));
+        }
+        r.intoArray(dst, offset);
     }
 
     /**

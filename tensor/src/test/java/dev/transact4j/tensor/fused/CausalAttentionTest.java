@@ -99,8 +99,10 @@ class CausalAttentionTest {
                 new double[][] {wide(randn(random, small.qSize(), 1.0)), wide(randn(random, small.kvSize(), 1.0)),
                     wide(randn(random, small.kvSize(), 1.0))}, 64);
 
-        // Tq = 17 is one block of the matrix-product path and 70 two, while 5 takes the row path
-        for (Dims d : new Dims[] {new Dims(2, 6, 2, 17, 33, 34), new Dims(1, 4, 2, 70, 75, 20), new Dims(2, 2, 1, 5, 9, 34)}) {
+        // Tq = 17 is one block of the matrix-product path and 70 two, while 5 and 6 take the row
+        // path, 6 over 80 keys in two tiles
+        for (Dims d : new Dims[] {new Dims(2, 6, 2, 17, 33, 34), new Dims(1, 4, 2, 70, 75, 20), new Dims(2, 2, 1, 5, 9, 34),
+            new Dims(1, 4, 2, 6, 80, 18)}) {
             compareWithReference(random, d);
         }
     }
@@ -209,8 +211,9 @@ class CausalAttentionTest {
 
     @Test
     void kvCacheReadMatchesCompactCopy() {
-        // Tk = 87 covers the four-vector body, the one-vector loop and the scalar tail of the scores
-        // with 8 or 16 lanes
+        // A capacity of 90 makes a tile of 64 steps and a last tile 26 wide. Its 23 filled keys
+        // cover the one-vector loop and the scalar tail of the scores with 8 or 16 lanes, and the
+        // first tile the four-vector body.
         Random random = new Random(70);
         int capacity = 90;
         for (int tq : new int[] {1, 3}) {
@@ -237,7 +240,8 @@ class CausalAttentionTest {
             for (int head = 0; head < heads; head++) {
                 for (int t = 0; t < d.tk; t++) {
                     for (int e = 0; e < d.hs; e++) {
-                        assertEquals(k[(head * d.tk + t) * d.hs + e], kCache[(head * d.hs + e) * capacity + t],
+                        int inHead = t < 64 ? e * 64 + t : 64 * d.hs + e * 26 + t - 64;
+                        assertEquals(k[(head * d.tk + t) * d.hs + e], kCache[head * d.hs * capacity + inHead],
                                 "cached key of head " + head + ", step " + t + ", dimension " + e);
                     }
                 }
