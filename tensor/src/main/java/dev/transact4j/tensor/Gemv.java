@@ -29,13 +29,6 @@ final class Gemv {
     private static final long MIN_CHUNK_ELEMENTS = 1L << 16;
 
     /**
-     * Bytes of W per stream in {@link #rows}. We measured the small Llama's decode weights at one
-     * thread on an AMD Zen 4 host. Eight streams across each whole matrix (up to 2 MiB apart, for
-     * the 8192-row output layer) read them at 18-20 GB/s, and 64 KiB streams at 21-23 GB/s.
-     */
-    private static final int STREAM_BYTES = 64 * 1024;
-
-    /**
      * Most columns of W accumulated per pass in {@link #columns}. A pass over whole rows reads W
      * front to back as one sequential run, which the hardware prefetchers follow best, and its
      * sums (up to 64 KiB) stay in L2. On a 4096 x 11008 W at one thread (AMD Zen 4, 32 KiB L1d,
@@ -52,21 +45,24 @@ final class Gemv {
     /**
      * {@code y[r * incY] = alpha * dot(W[r, :], x) + beta * y[r * incY]} for r in [0, rows).
      *
-     * <p>{@link #eightDots} takes eight rows at a time, each from its own run of rows, so W is read
-     * as eight sequential streams of about {@link #STREAM_BYTES} each (see {@link #rowRange}).
-     * Adjacent rows instead make short streams of one row each: with K = 512 (2 KiB rows) the
-     * hardware prefetchers never get going. On the small Llama's decode weights (118 MB, one
-     * thread, thread CPU time, Intel Xeon host) adjacent rows four at a time streamed at 10-11
-     * GB/s, four streams at 18-20 GB/s, eight at 21-24.
+     * <p>Each thread takes four rows at a time, one from each quarter of its rows
+     * ({@link #rowRange}), so it reads its part of W as four long sequential streams, which the
+     * hardware prefetchers follow best. Measured on an AMD Zen 4 host at one thread, on 128 MiB
+     * of W with K = 512 (median of alternating rounds in one run): four quarters read 25-26 GB/s,
+     * rows one at a time 25-26, eight rows from eight runs of 64 KiB 23-24, and four adjacent
+     * rows 11-12. Greedy decode of the small Llama went from 170-181 tokens/s with the eight runs
+     * to 181-204 with four quarters, and the tiny one from 1076-1212 to 1332-1491. Rows one at a
+     * time decoded the small one at 154-192 tokens/s, against 180-195 with four quarters. On an
+     * Intel Xeon host, eight runs read 21-24 GB/s and four adjacent rows 10-11. Four quarters
+     * were not measured there.
      */
     static void rows(int rows, int k, float alpha, float[] w, int wOffset, int ldw,
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
             float[] lanes = new float[2 * LANES];
-            float[] sums = new float[8];
-            int[] rowStart = new int[8];
-            rowRange(r0, r1, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
+            float[] sums = new float[4];
+            rowRange(r0, r1, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums);
         });
     }
 
@@ -87,168 +83,43 @@ final class Gemv {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, firstRow[count], grain, (r0, r1) -> {
             float[] lanes = new float[2 * LANES];
-            float[] sums = new float[8];
-            int[] rowStart = new int[8];
+            float[] sums = new float[4];
 
             // the part of each matrix that falls in [r0, r1) of the rows counted over all matrices
             for (int i = 0; i < count; i++) {
                 int from = Math.max(r0, firstRow[i]) - firstRow[i];
                 int to = Math.min(r1, firstRow[i + 1]) - firstRow[i];
                 if (from < to) {
-                    rowRange(from, to, k, 1f, w[i], wOffsets[i], k, x, xOffset, betas[i], y[i], yOffsets[i], 1,
-                            lanes, sums, rowStart);
+                    rowRange(from, to, k, 1f, w[i], wOffsets[i], k, x, xOffset, betas[i], y[i], yOffsets[i], 1, lanes,
+                            sums);
                 }
             }
         });
     }
 
     /**
-     * Computes rows {@code [r0, r1)} of {@link #rows}. Blocks of {@code 8 * run} rows, where a run
-     * of rows holds about {@link #STREAM_BYTES}, go eight rows at a time, one from each run of the
-     * block. The rows after the last whole block go the same way with runs of an eighth of them,
-     * then the last few rows one at a time. A row's arithmetic does not depend on which of these
-     * it takes.
+     * Computes rows {@code [r0, r1)} of {@link #rows}: four rows at a time, one from each quarter
+     * of the range, then the last {@code (r1 - r0) % 4} rows one at a time. {@link #fourDots}
+     * gives each row the arithmetic of {@link #dot1}.
      */
     private static void rowRange(int r0, int r1, int k, float alpha, float[] w, int wOffset, int ldw,
                                  float[] x, int xOffset, float beta, float[] y, int yOffset, int incY,
-                                 float[] lanes, float[] sums, int[] rowStart) {
-        int run = Math.max(1, STREAM_BYTES / (Float.BYTES * k));
-        int r = r0;
-        for (; r + 8 * run <= r1; r += 8 * run) {
-            eightRuns(r, run, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
-        }
-        int rest = (r1 - r) / 8;
-        if (rest > 0) {
-            eightRuns(r, rest, k, alpha, w, wOffset, ldw, x, xOffset, beta, y, yOffset, incY, lanes, sums, rowStart);
-            r += 8 * rest;
-        }
-        for (; r < r1; r++) {
-            float sum = dot1(k, w, wOffset + r * ldw, x, xOffset, lanes);
-            store(alpha, sum, beta, y, yOffset + r * incY);
-        }
-    }
-
-    /** Computes the {@code 8 * run} rows from r0, one row from each of eight runs at a time. */
-    private static void eightRuns(int r0, int run, int k, float alpha, float[] w, int wOffset, int ldw,
-                                  float[] x, int xOffset, float beta, float[] y, int yOffset, int incY,
-                                  float[] lanes, float[] sums, int[] rowStart) {
-        for (int r = r0; r < r0 + run; r++) {
-            for (int i = 0; i < 8; i++) {
-                rowStart[i] = wOffset + (r + i * run) * ldw;
-            }
-            eightDots(k, x, xOffset, w, rowStart, lanes, sums);
-            for (int i = 0; i < 8; i++) {
-                store(alpha, sums[i], beta, y, yOffset + (r + i * run) * incY);
+                                 float[] lanes, float[] sums) {
+        int quarter = (r1 - r0) / 4;
+        for (int r = r0; r < r0 + quarter; r++) {
+            int o = wOffset + r * ldw;
+            int step = quarter * ldw;
+            fourDots(k, x, xOffset, w, o, o + step, o + 2 * step, o + 3 * step, lanes, sums);
+            for (int i = 0; i < 4; i++) {
+                store(alpha, sums[i], beta, y, yOffset + (r + i * quarter) * incY);
             }
         }
-    }
-
-    /**
-     * Computes the dot products of x at {@code x[xo..]} with the eight rows of W starting at
-     * {@code w[rowStart[0]..]} to {@code w[rowStart[7]..]} into {@code sums[0..7]}, loading each
-     * step of x once. Each product has exactly the arithmetic of {@link #dot1}.
-     */
-    private static void eightDots(int k, float[] x, int xo, float[] w, int[] rowStart, float[] lanes, float[] sums) {
-        int o0 = rowStart[0];
-        int o1 = rowStart[1];
-        int o2 = rowStart[2];
-        int o3 = rowStart[3];
-        int o4 = rowStart[4];
-        int o5 = rowStart[5];
-        int o6 = rowStart[6];
-        int o7 = rowStart[7];
-        FloatVector s00 = FloatVector.zero(SPECIES);
-        FloatVector s01 = s00;
-        FloatVector s10 = s00;
-        FloatVector s11 = s00;
-        FloatVector s20 = s00;
-        FloatVector s21 = s00;
-        FloatVector s30 = s00;
-        FloatVector s31 = s00;
-        FloatVector s40 = s00;
-        FloatVector s41 = s00;
-        FloatVector s50 = s00;
-        FloatVector s51 = s00;
-        FloatVector s60 = s00;
-        FloatVector s61 = s00;
-        FloatVector s70 = s00;
-        FloatVector s71 = s00;
-
-        // even vector steps into accumulator 0, odd ones into 1, a last odd step into 0
-        int bound2 = k - k % (2 * LANES);
-        int p = 0;
-        for (; p < bound2; p += 2 * LANES) {
-            FloatVector v0 = FloatVector.fromArray(SPECIES, x, xo + p);
-            FloatVector v1 = FloatVector.fromArray(SPECIES, x, xo + p + LANES);
-            s00 = FloatVector.fromArray(SPECIES, w, o0 + p).fma(v0, s00);
-            s01 = FloatVector.fromArray(SPECIES, w, o0 + p + LANES).fma(v1, s01);
-            s10 = FloatVector.fromArray(SPECIES, w, o1 + p).fma(v0, s10);
-            s11 = FloatVector.fromArray(SPECIES, w, o1 + p + LANES).fma(v1, s11);
-            s20 = FloatVector.fromArray(SPECIES, w, o2 + p).fma(v0, s20);
-            s21 = FloatVector.fromArray(SPECIES, w, o2 + p + LANES).fma(v1, s21);
-            s30 = FloatVector.fromArray(SPECIES, w, o3 + p).fma(v0, s30);
-            s31 = FloatVector.fromArray(SPECIES, w, o3 + p + LANES).fma(v1, s31);
-            s40 = FloatVector.fromArray(SPECIES, w, o4 + p).fma(v0, s40);
-            s41 = FloatVector.fromArray(SPECIES, w, o4 + p + LANES).fma(v1, s41);
-            s50 = FloatVector.fromArray(SPECIES, w, o5 + p).fma(v0, s50);
-            s51 = FloatVector.fromArray(SPECIES, w, o5 + p + LANES).fma(v1, s51);
-            s60 = FloatVector.fromArray(SPECIES, w, o6 + p).fma(v0, s60);
-            s61 = FloatVector.fromArray(SPECIES, w, o6 + p + LANES).fma(v1, s61);
-            s70 = FloatVector.fromArray(SPECIES, w, o7 + p).fma(v0, s70);
-            s71 = FloatVector.fromArray(SPECIES, w, o7 + p + LANES).fma(v1, s71);
-        }
-        if (p + LANES <= k) {
-            FloatVector v0 = FloatVector.fromArray(SPECIES, x, xo + p);
-            s00 = FloatVector.fromArray(SPECIES, w, o0 + p).fma(v0, s00);
-            s10 = FloatVector.fromArray(SPECIES, w, o1 + p).fma(v0, s10);
-            s20 = FloatVector.fromArray(SPECIES, w, o2 + p).fma(v0, s20);
-            s30 = FloatVector.fromArray(SPECIES, w, o3 + p).fma(v0, s30);
-            s40 = FloatVector.fromArray(SPECIES, w, o4 + p).fma(v0, s40);
-            s50 = FloatVector.fromArray(SPECIES, w, o5 + p).fma(v0, s50);
-            s60 = FloatVector.fromArray(SPECIES, w, o6 + p).fma(v0, s60);
-            s70 = FloatVector.fromArray(SPECIES, w, o7 + p).fma(v0, s70);
-            p += LANES;
-        }
-
-        // the two accumulators added lane by lane, the lanes in order, then the scalar tail
-        s00.intoArray(lanes, 0);
-        s01.intoArray(lanes, LANES);
-        sums[0] = addLanes(lanes);
-        s10.intoArray(lanes, 0);
-        s11.intoArray(lanes, LANES);
-        sums[1] = addLanes(lanes);
-        s20.intoArray(lanes, 0);
-        s21.intoArray(lanes, LANES);
-        sums[2] = addLanes(lanes);
-        s30.intoArray(lanes, 0);
-        s31.intoArray(lanes, LANES);
-        sums[3] = addLanes(lanes);
-        s40.intoArray(lanes, 0);
-        s41.intoArray(lanes, LANES);
-        sums[4] = addLanes(lanes);
-        s50.intoArray(lanes, 0);
-        s51.intoArray(lanes, LANES);
-        sums[5] = addLanes(lanes);
-        s60.intoArray(lanes, 0);
-        s61.intoArray(lanes, LANES);
-        sums[6] = addLanes(lanes);
-        s70.intoArray(lanes, 0);
-        s71.intoArray(lanes, LANES);
-        sums[7] = addLanes(lanes);
-        for (; p < k; p++) {
-            float xp = x[xo + p];
-            sums[0] = Math.fma(w[o0 + p], xp, sums[0]);
-            sums[1] = Math.fma(w[o1 + p], xp, sums[1]);
-            sums[2] = Math.fma(w[o2 + p], xp, sums[2]);
-            sums[3] = Math.fma(w[o3 + p], xp, sums[3]);
-            sums[4] = Math.fma(w[o4 + p], xp, sums[4]);
-            sums[5] = Math.fma(w[o5 + p], xp, sums[5]);
-            sums[6] = Math.fma(w[o6 + p], xp, sums[6]);
-            sums[7] = Math.fma(w[o7 + p], xp, sums[7]);
+        for (int r = r0 + 4 * quarter; r < r1; r++) {
+            store(alpha, dot1(k, w, wOffset + r * ldw, x, xOffset, lanes), beta, y, yOffset + r * incY);
         }
     }
 
-    /** Computes one dot product with exactly the arithmetic of one row of {@link #fourDots} and {@link #eightDots}. */
+    /** Computes one dot product with exactly the arithmetic of one product of {@link #fourDots}. */
     private static float dot1(int k, float[] w, int w0, float[] x, int xo, float[] lanes) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         FloatVector s1 = s0;
@@ -288,7 +159,7 @@ final class Gemv {
                           float[] x, int xOffset, int ldx, float beta, float[] y, int yOffset, int ldy) {
         int grain = (int) Math.max(1, MIN_CHUNK_ELEMENTS / k);
         Parallel.forRange(0, rows, grain, (r0, r1) -> {
-            float[] lanes = new float[2 * LANES];
+            float[] lanes = new float[8 * LANES];
             float[] sums = new float[MAX_BATCH];
             // Rows of X past the batch repeat the last one; their sums are discarded.
             int x0 = xOffset;
