@@ -33,6 +33,8 @@ fi
 
 mvn -B -ntp -q -pl bench -am -DskipTests package
 
+# the options bin/transact runs with: the Vector API module and, where offered, huge pages
+read -r -a JAVA_OPTIONS <<<"$(bin/jvm-options)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$OURS"
 : >"$THEIRS"
@@ -42,7 +44,7 @@ ROUNDS=${INFERENCE_ROUNDS:-3}
 for threads in 1 2; do
   for round in $(seq 1 "$ROUNDS"); do
     echo "transact4j, $threads thread(s), round $round of $ROUNDS"
-    java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+    java "${JAVA_OPTIONS[@]}" -Xmx2g -cp bench/target/benchmarks.jar \
       dev.transact4j.bench.InferenceBench --threads "$threads" "$@" 2>/dev/null | tee -a "$OURS"
 
     # With libgomp's default wait policy, threads spin at every barrier. When another job runs on
@@ -57,7 +59,7 @@ done
 # How fast our decode-step products read weight sets of growing size: where the last-level cache
 # stops holding them.
 WORKING_SET="$RESULTS/inference-working-set.jsonl"
-java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar \
+java "${JAVA_OPTIONS[@]}" -Xmx2g -cp bench/target/benchmarks.jar \
   dev.transact4j.bench.InferenceBench --working-set --threads 1,2 2>/dev/null | tee "$WORKING_SET"
 
 # Where our prefill and decode time goes: one Java Flight Recorder run per configuration on one
@@ -66,7 +68,7 @@ PROFILE="$RESULTS/inference-profile.jsonl"
 : >"$PROFILE"
 for config in tiny small; do
   echo "Profiling $config"
-  java --add-modules jdk.incubator.vector -Xmx2g \
+  java "${JAVA_OPTIONS[@]}" -Xmx2g \
     "-XX:StartFlightRecording=filename=$RESULTS/decode-$config.jfr,settings=profile,jdk.ExecutionSample#period=1ms" \
     -cp bench/target/benchmarks.jar dev.transact4j.bench.InferenceBench --threads 1 --configs "$config" \
     --warmup 2 --repeats 4 >"$RESULTS/decode-$config.out" 2>&1

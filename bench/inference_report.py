@@ -27,11 +27,13 @@ SHORTFALL = (
     "rate of the last-level cache towards that of memory, and how much of the host's shared cache a "
     "run gets changes between runs. PyTorch gains from the same cache, so the ratio moves with it. "
     "The bound divides by a copy, which counts the bytes it writes as well as those it reads. On "
-    "the AMD Zen 4 host, the sweep's largest sets read 21-24 GB/s at one thread while the copies "
+    "the AMD Zen 4 host with 4 KiB pages, the sweep's largest sets read 21-24 GB/s at one thread while the copies "
     "moved 28-30 GB/s, so even a step that only read its weights at the sweep's rate would reach "
-    "70-85% of the bound. Attention adds its own reads of the KV cache. In a microbenchmark on that "
-    "host, one thread's attention read 64 layers of cache, more than the last-level cache holds, "
-    "at 18-23 GB/s.")
+    "70-85% of the bound. With 2 MiB pages (-XX:+UseTransparentHugePages, which bin/jvm-options "
+    "adds where the kernel's mode is madvise) the sweep's largest sets read 29-36 GB/s on that host "
+    "and the copies 31-33 GB/s. Attention adds its own reads of the KV cache. In a microbenchmark "
+    "on that host, one thread's attention read 64 layers of cache, more than the last-level cache "
+    "holds, at 18-23 GB/s.")
 
 
 def read_lines(path):
@@ -97,10 +99,21 @@ def bound_bandwidth(mine, torch_header):
     return copies[name], name
 
 
+def huge_page_mode():
+    """Return the kernel's transparent huge page mode, the bracketed word of its sysfs file."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            text = f.read()
+    except OSError:
+        return "unknown (no /sys/kernel/mm/transparent_hugepage/enabled)"
+    chosen = text[text.find("[") + 1:text.find("]")] if "[" in text else text.strip()
+    return f"mode {chosen}"
+
+
 def write_report(args):
     _, ours = split(read_lines(args.ours), args.ours)
     torch_headers, theirs = split(read_lines(args.torch), args.torch)
-    jvm = next((line["jvm"] for line in read_lines(args.ours) if "jvm" in line), "unknown JVM")
+    jvm_line = next((line for line in read_lines(args.ours) if "jvm" in line), {"jvm": "unknown JVM"})
     torch_by_threads = {h["threads"]: h for h in torch_headers if "torch" in h}
     any_torch = next(iter(torch_by_threads.values()))
     load_after = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -111,7 +124,8 @@ def write_report(args):
                  "(plain-PyTorch Llama with a KV cache), alternating by thread count in one sitting.")
     lines.append("")
     lines.append(f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs")
-    lines.append(f"- JVM: {jvm}")
+    lines.append(f"- JVM: {jvm_line['jvm']}, options `{jvm_line.get('jvm_options', 'not recorded')}`")
+    lines.append(f"- Transparent huge pages: {huge_page_mode()}")
     lines.append(f"- PyTorch {any_torch['torch']} (Debian python3-torch), float32, `torch.inference_mode()`, "
                  "`torch.set_num_threads(threads)`, interop threads 1")
     for threads, header in sorted(torch_by_threads.items()):

@@ -69,6 +69,7 @@ public final class InferenceBench {
         }
 
         System.out.println(json("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+                "jvm_options", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()),
                 "cores", Runtime.getRuntime().availableProcessors()));
         for (int threads : options.threads()) {
             Parallel.setThreads(threads);
