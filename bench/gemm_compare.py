@@ -135,15 +135,16 @@ def numpy_copy_seconds():
 JMH_OPTIONS = ["-wi", "3", "-w", "300ms", "-i", "5", "-r", "300ms"]
 
 
-def run_jmh(jar, pattern, params, log):
+def run_jmh(jar, pattern, params, log, jvm_options):
     """Run one JMH selection and return {(method, shape, threads): (best seconds, jvm)}.
 
+    The forked benchmark JVM gets jvm_options and -Xmx6g, in place of the options of @Fork.
     Waits while another JMH run on this machine holds /tmp/jmh.lock rather than running beside
     it. The best of the measured iterations is reported (JMH scores are us/op).
     """
     json_path = log + ".json"
-    cmd = ["java", "--add-modules", "jdk.incubator.vector", "-jar", jar, pattern, *JMH_OPTIONS,
-           "-rf", "json", "-rff", json_path]
+    cmd = ["java", *jvm_options.split(), "-jar", jar, pattern, *JMH_OPTIONS,
+           "-jvmArgsAppend", f"{jvm_options} -Xmx6g", "-rf", "json", "-rff", json_path]
     for name, value in params.items():
         cmd += ["-p", f"{name}={value}"]
     for attempt in range(60):
@@ -242,7 +243,7 @@ def write_report(args, blas):
 
     # Machine limits first, then each case on both sides back to back, in rounds that alternate
     # which side goes first, because this machine's speed drifts by up to 20% over minutes.
-    machine_runs = run_jmh(args.jar, "MachineBench", {}, log)
+    machine_runs = run_jmh(args.jar, "MachineBench", {}, log, args.jvm_options)
     machine = {method: best for (method, _, _), (best, _) in machine_runs.items()}
     jvm = next(iter(machine_runs.values()))[1]
     numpy_copy = {}
@@ -257,7 +258,8 @@ def write_report(args, blas):
                 sides = ["ours", "numpy"] if round_index % 2 == 0 else ["numpy", "ours"]
                 for side in sides:
                     if side == "ours":
-                        runs = run_jmh(args.jar, "GemmBench", {"shape": shape, "threads": threads}, log)
+                        runs = run_jmh(args.jar, "GemmBench", {"shape": shape, "threads": threads}, log,
+                                       args.jvm_options)
                         ours_times.append(runs[("sgemm", shape, threads)][0])
                     else:
                         theirs_times.append(numpy_gemm(shape, threads))
@@ -298,7 +300,7 @@ def write_report(args, blas):
     lines.append(f"- CPU: {cpu_model()} ({cpu_field('vendor_id')}, family {cpu_field('cpu family')}, "
                  f"model {cpu_field('model')}), {os.cpu_count()} logical CPUs; preferred float vector: "
                  f"{lanes} lanes")
-    lines.append(f"- JVM: {jvm.strip()}; `{java_version()}`")
+    lines.append(f"- JVM: {jvm.strip()}; `{java_version()}`; options `{args.jvm_options} -Xmx6g`")
     lines.append(f"- numpy {np.__version__} on {blas['internal_api']} {blas.get('version')} "
                  f"({blas.get('architecture')} kernels, {blas.get('threading_layer')}), "
                  f"`{blas.get('filepath')}`")
@@ -424,6 +426,9 @@ def main():
     parser.add_argument("--lanes", type=int, help="lanes of the preferred float vector species")
     parser.add_argument("--log", help="file that collects the JMH output")
     parser.add_argument("--out", help="Markdown file to write")
+    parser.add_argument("--jvm-options", default="--add-modules jdk.incubator.vector",
+                        help="options of the benchmark JVMs, separated by spaces (bin/jvm-options prints "
+                             "those bin/transact uses); -Xmx6g is added")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per case, alternating which side goes first (default 3)")
     args = parser.parse_args()

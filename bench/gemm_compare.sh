@@ -26,8 +26,10 @@ fi
 "$PYTHON" bench/gemm_compare.py --check-blas
 
 mvn -B -ntp -q -pl bench -am -DskipTests package
-JAVA_FLAGS=(--add-modules jdk.incubator.vector)
+# the options bin/transact runs with: the Vector API module and, where offered, huge pages
+JAVA_OPTIONS=$(bin/jvm-options)
+read -r -a JAVA_FLAGS <<<"$JAVA_OPTIONS"
 LANES=$(java "${JAVA_FLAGS[@]}" -cp bench/target/benchmarks.jar dev.transact4j.bench.VectorInfo 2>/dev/null)
-"$PYTHON" bench/gemm_compare.py --jar bench/target/benchmarks.jar --lanes "$LANES" \
+"$PYTHON" bench/gemm_compare.py --jar bench/target/benchmarks.jar --lanes "$LANES" --jvm-options "$JAVA_OPTIONS" \
   --log "$RESULTS/gemm-jmh.log" --out "$RESULTS/gemm.md" --rounds "${GEMM_ROUNDS:-3}"
 echo "Wrote $RESULTS/gemm.md"
