@@ -6,7 +6,7 @@
 # Usage: [INFERENCE_ROUNDS=3] bench/inference_compare.sh [extra InferenceBench and torch_inference.py options,
 #        such as --repeats 5 or --configs tiny]
 # Needs root (or the packages already installed) for python3-torch and libopenblas0-openmp.
-# Takes about 5 minutes on a 2-core machine.
+# Takes about 3 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -211,9 +211,10 @@ public final class LlamaForCausalLM extends Module {
                     + " sequences but the cache was created for " + cache.batch());
         }
         if (steps > cache.capacity() - cache.length()) {
-            throw new IllegalStateException("LlamaForCausalLM: " + steps + " more tokens do not fit in the KV cache, "
-                    + "which holds " + cache.length() + " of " + cache.capacity() + " positions. Start a new "
-                    + "sequence or create a cache with a larger capacity.");
+            String tokens = steps == 1 ? "1 more token does not fit" : steps + " more tokens do not fit";
+            throw new IllegalStateException("LlamaForCausalLM: " + tokens + " in the KV cache, which holds "
+                    + cache.length() + " of " + cache.capacity() + " positions. Start a new sequence or create a cache"
+                    + " with a larger capacity.");
         }
         try (GradMode.Scope scope = GradMode.noGrad()) {
             return run(inputIds, batch, steps, cache.length(), cache, allPositions);

@@ -82,7 +82,7 @@ class LlamaCausalLmTest {
         KvCache cache = KvCache.forConfig(model.config(), 4);
         lm.prefill(Arrays.copyOf(ids, 4), cache);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> lm.decodeStep(ids[4], cache));
-        assertTrue(e.getMessage().contains("1 more tokens do not fit in the KV cache, which holds 4 of 4 positions"),
+        assertTrue(e.getMessage().contains("1 more token does not fit in the KV cache, which holds 4 of 4 positions"),
                 e.getMessage());
     }
 

@@ -62,6 +62,19 @@ final class InfoCommand implements Callable<Integer> {
                     "--context must be at least 1 token, got " + contextLength);
         }
         ModelStats stats = ModelStats.of(config);
+
+        // the weights file is read before anything is printed, so a broken one prints only its error
+        String storedLine = null;
+        Path directory = directory();
+        if (directory != null && (Files.exists(directory.resolve(SafeTensors.MODEL_FILE))
+                || Files.exists(directory.resolve(SafeTensors.INDEX_FILE)))) {
+            long stored = storedElements(directory);
+            storedLine = String.format(Locale.ROOT, "stored elements     %,d%s", stored,
+                    stored == stats.totalParameters() ? "" : " (differs from the config's parameter count)");
+        } else if (directory != null) {
+            storedLine = String.format(Locale.ROOT, "stored elements     none: %s has no %s or %s", directory,
+                    SafeTensors.MODEL_FILE, SafeTensors.INDEX_FILE);
+        }
         PrintWriter out = spec.commandLine().getOut();
 
         // shape
@@ -84,15 +97,8 @@ final class InfoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "KV cache per token  %,d bytes (float32)%n", stats.kvCacheBytesPerToken());
         out.printf(Locale.ROOT, "weights             %,d bytes as float32%n", stats.weightBytes());
 
-        Path directory = directory();
-        if (directory != null && (Files.exists(directory.resolve(SafeTensors.MODEL_FILE))
-                || Files.exists(directory.resolve(SafeTensors.INDEX_FILE)))) {
-            long stored = storedElements(directory);
-            out.printf(Locale.ROOT, "stored elements     %,d%s%n", stored,
-                    stored == stats.totalParameters() ? "" : " (differs from the config's parameter count)");
-        } else if (directory != null) {
-            out.printf(Locale.ROOT, "stored elements     none: %s has no %s or %s%n", directory,
-                    SafeTensors.MODEL_FILE, SafeTensors.INDEX_FILE);
+        if (storedLine != null) {
+            out.println(storedLine);
         }
         out.flush();
         return 0;

@@ -62,9 +62,27 @@ public final class TransactCommand implements Runnable {
                     + " JAVA_TOOL_OPTIONS).");
             System.exit(EXIT_USAGE);
         }
-        int code = cli.execute(args);
+        int code = execute(cli, args);
         cli.getOut().flush();
         System.exit(code);
+    }
+
+    /**
+     * Runs {@code args} and returns the exit code. picocli's error handlers take exceptions only,
+     * so an {@link OutOfMemoryError} is reported here, in one line with the fix.
+     */
+    static int execute(CommandLine cli, String[] args) {
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            cli.getOut().flush();
+            cli.getErr().println("transact: out of Java heap memory (maximum heap "
+                    + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB). Give the JVM a larger heap with"
+                    + " JAVA_OPTS, such as JAVA_OPTS=-Xmx8g bin/transact ..., or use a smaller model, batch or"
+                    + " context.");
+            cli.getErr().flush();
+            return 1;
+        }
     }
 
     /**

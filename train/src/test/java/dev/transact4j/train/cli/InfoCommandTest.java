@@ -10,6 +10,7 @@ import dev.transact4j.nn.safetensors.SafeTensorsWriter;
 import dev.transact4j.train.cli.CliRun.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +116,23 @@ class InfoCommandTest {
         Run run = run("info", "small", "--context", "0");
         assertEquals(2, run.code());
         assertTrue(run.err().contains("--context must be at least 1 token, got 0"), run.err());
+    }
+
+    @Test
+    void truncatedWeightsPrintOnlyTheError() throws Exception {
+        Path model = dir.resolve("truncated");
+        Files.createDirectories(model);
+        LlamaConfig.tiny().save(model.resolve("config.json"));
+        Path weights = model.resolve("model.safetensors");
+        new SafeTensorsWriter().add("model.embed_tokens.weight", new float[600], new int[] {20, 30}).write(weights);
+        byte[] bytes = Files.readAllBytes(weights);
+        Files.write(weights, Arrays.copyOf(bytes, bytes.length - 100));
+
+        Run run = run("info", model.toString());
+        assertEquals(2, run.code(), run.err());
+        assertEquals("", run.out(), "nothing printed before the error");
+        assertTrue(run.err().contains(weights.toString()), run.err());
+        assertTrue(run.err().contains("truncated"), run.err());
     }
 
     @Test
