@@ -39,7 +39,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Option(names = "--context", paramLabel = "TOKENS",
             description = "Context length at which attention FLOPs are counted, in tokens. "
-                    + "Default: the config's max_position_embeddings.")
+                    + "At most, and by default, the config's max_position_embeddings.")
     Integer context;
 
     @Override
@@ -60,6 +60,11 @@ final class InfoCommand implements Callable<Integer> {
         if (contextLength < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--context must be at least 1 token, got " + contextLength);
+        }
+        if (contextLength > config.maxPositionEmbeddings()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--context " + contextLength
+                    + " exceeds the model's max_position_embeddings " + config.maxPositionEmbeddings()
+                    + "; pass at most that many tokens");
         }
         ModelStats stats = ModelStats.of(config);
 

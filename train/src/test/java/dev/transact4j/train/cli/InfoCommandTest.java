@@ -119,6 +119,15 @@ class InfoCommandTest {
     }
 
     @Test
+    void contextBeyondMaxPositionsRejected() {
+        Run run = run("info", "tiny", "--context", "1025");
+        assertEquals(2, run.code(), run.err());
+        assertEquals("transact info: --context 1025 exceeds the model's max_position_embeddings 1024; pass at most"
+                + " that many tokens (see --help)", run.err().strip());
+        assertEquals(0, run("info", "tiny", "--context", "1024").code());
+    }
+
+    @Test
     void truncatedWeightsPrintOnlyTheError() throws Exception {
         Path model = dir.resolve("truncated");
         Files.createDirectories(model);
