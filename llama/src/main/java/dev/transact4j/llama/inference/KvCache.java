@@ -1,5 +1,6 @@
 package dev.transact4j.llama.inference;
 
+import dev.transact4j.llama.AttentionCache;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.tensor.fused.CausalAttention;
 import dev.transact4j.tensor.fused.KeyTiles;
@@ -19,11 +20,14 @@ import java.util.Locale;
  * the first {@code length} positions of head {@code h} from offset {@link #headOffset(int)} of
  * both arrays, without a copy.
  *
+ * <p>It is the {@link AttentionCache} of one sequence, so {@code LlamaForCausalLM.forward} and
+ * {@code decode} take it as they take a {@code LlamaKvCache} of batch 1.
+ *
  * <p>A forward pass appends the same number of positions to every layer, in layer order. Each
  * layer keeps its own length, and {@link #length()} is the number of positions that every layer
  * stores. Not thread-safe.
  */
-public final class KvCache {
+public final class KvCache implements AttentionCache {
 
     private final int layers;
     private final int kvHeads;
@@ -89,6 +93,7 @@ public final class KvCache {
      * @throws IllegalStateException when the layer has no room for {@code tokens} more positions
      * @throws IllegalArgumentException when the layer index or an array range is invalid
      */
+    @Override
     public int append(int layer, float[] newKeys, int keysOffset, float[] newValues, int valuesOffset, int tokens) {
         checkLayer(layer);
         if (tokens < 0) {
@@ -119,6 +124,7 @@ public final class KvCache {
     }
 
     /** Returns the number of positions that every layer stores. */
+    @Override
     public int length() {
         int min = layerLength[0];
         for (int l = 1; l < layers; l++) {
@@ -144,12 +150,14 @@ public final class KvCache {
     }
 
     /** Returns the key array of {@code layer}, {@code [NKV, HS, S]}; positions past its length are stale. */
+    @Override
     public float[] keys(int layer) {
         checkLayer(layer);
         return keys[layer];
     }
 
     /** Returns the value array of {@code layer}, {@code [NKV, S, HS]}; positions past its length are stale. */
+    @Override
     public float[] values(int layer) {
         checkLayer(layer);
         return values[layer];
@@ -173,6 +181,18 @@ public final class KvCache {
 
     /** Returns the capacity in positions. */
     public int maxSeq() {
+        return maxSeq;
+    }
+
+    /** Returns 1: the cache holds one sequence. */
+    @Override
+    public int batch() {
+        return 1;
+    }
+
+    /** Returns the capacity in positions, {@link #maxSeq()}. */
+    @Override
+    public int capacity() {
         return maxSeq;
     }
 

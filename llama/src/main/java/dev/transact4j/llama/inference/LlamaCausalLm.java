@@ -1,6 +1,5 @@
 package dev.transact4j.llama.inference;
 
-import dev.transact4j.llama.AttentionCache;
 import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.tensor.GradMode;
@@ -37,12 +36,12 @@ public final class LlamaCausalLm implements CausalLm, SequenceScorer {
         if (ids.length == 0) {
             throw new IllegalArgumentException("LlamaCausalLm.prefill: the prompt is empty; pass at least one id");
         }
-        return model.forward(ids, 1, ids.length, new KvCacheAdapter(cache), false).toArray();
+        return model.forward(ids, 1, ids.length, Objects.requireNonNull(cache, "cache"), false).toArray();
     }
 
     @Override
     public float[] decodeStep(int id, KvCache cache) {
-        return model.forward(new int[] {id}, 1, 1, new KvCacheAdapter(cache), false).toArray();
+        return model.forward(new int[] {id}, 1, 1, Objects.requireNonNull(cache, "cache"), false).toArray();
     }
 
     /**
@@ -81,45 +80,5 @@ public final class LlamaCausalLm implements CausalLm, SequenceScorer {
     @Override
     public int maxLength() {
         return model.config().maxPositionEmbeddings();
-    }
-
-    /** Presents a single-sequence {@link KvCache} as the model's {@link AttentionCache}. */
-    private static final class KvCacheAdapter implements AttentionCache {
-
-        private final KvCache cache;
-
-        KvCacheAdapter(KvCache cache) {
-            this.cache = Objects.requireNonNull(cache, "cache");
-        }
-
-        @Override
-        public int batch() {
-            return 1;
-        }
-
-        @Override
-        public int length() {
-            return cache.length();
-        }
-
-        @Override
-        public int capacity() {
-            return cache.maxSeq();
-        }
-
-        @Override
-        public float[] keys(int layer) {
-            return cache.keys(layer);
-        }
-
-        @Override
-        public float[] values(int layer) {
-            return cache.values(layer);
-        }
-
-        @Override
-        public int append(int layer, float[] newKeys, int keysOffset, float[] newValues, int valuesOffset, int steps) {
-            return cache.append(layer, newKeys, keysOffset, newValues, valuesOffset, steps);
-        }
     }
 }

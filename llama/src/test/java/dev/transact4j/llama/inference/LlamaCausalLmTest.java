@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
 import dev.transact4j.llama.LlamaForCausalLM;
+import dev.transact4j.llama.LlamaKvCache;
 import dev.transact4j.tensor.GradMode;
 import dev.transact4j.tensor.testing.Fixture;
 import java.io.IOException;
@@ -53,6 +54,24 @@ class LlamaCausalLmTest {
             int position = prompt.length - 1 + i;
             assertEquals(argmax(logits, position * v, v), result.generatedIds()[i], "token " + i);
         }
+    }
+
+    @Test
+    void kvCacheServesModelDecode() {
+        // the single-sequence KvCache and a LlamaKvCache of batch 1 give the model's decode the same bits
+        KvCache single = KvCache.forConfig(model.config(), 32);
+        LlamaKvCache batched = model.newCache(1, 32);
+        int[] prompt = Arrays.copyOf(ids, 9);
+        assertArrayEquals(model.forward(prompt, 1, prompt.length, batched, false).toArray(),
+                model.forward(prompt, 1, prompt.length, single, false).toArray(), "prefill logits");
+        for (int step = 0; step < 3; step++) {
+            int[] token = {ids[9 + step]};
+            assertArrayEquals(model.decode(token, batched).toArray(), model.decode(token, single).toArray(),
+                    "decode step " + step);
+        }
+        assertEquals(12, single.length());
+        assertEquals(1, single.batch());
+        assertEquals(32, single.capacity());
     }
 
     @Test
