@@ -52,7 +52,9 @@ final class Gemv {
      * rows one at a time 25-26, eight rows from eight runs of 64 KiB 23-24, and four adjacent
      * rows 11-12. Greedy decode of the small Llama went from 170-181 tokens/s with the eight runs
      * to 181-204 with four quarters, and the tiny one from 1076-1212 to 1332-1491. Rows one at a
-     * time decoded the small one at 154-192 tokens/s, against 180-195 with four quarters. On an
+     * time decoded the small one at 154-192 tokens/s, against 180-195 with four quarters. With
+     * 2 MiB pages, alternating the two kernels in one JVM (median of 30 rounds), four quarters read
+     * 34 GB/s and eight runs 25 at one thread (K = 512, 128 MiB), and both 33-37 GB/s at two. On an
      * Intel Xeon host, eight runs read 21-24 GB/s and four adjacent rows 10-11. Four quarters
      * were not measured there.
      */

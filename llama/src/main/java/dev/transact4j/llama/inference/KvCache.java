@@ -184,7 +184,7 @@ public final class KvCache implements AttentionCache {
         return maxSeq;
     }
 
-    /** Returns 1: the cache holds one sequence. */
+    /** Returns 1: the cache contains one sequence. */
     @Override
     public int batch() {
         return 1;
