@@ -18,6 +18,9 @@ public interface AttentionCache {
     /** Returns the number of sequences {@code B}. */
     int batch();
 
+    /** Returns the number of layers the cache stores keys and values for. */
+    int layers();
+
     /** Returns the number of positions every layer stores, which is the position of the next token. */
     int length();
 

@@ -201,7 +201,8 @@ public final class LlamaForCausalLM extends Module {
      * without autograd. A single sequence's projections run as matrix-vector products.
      *
      * @throws IllegalArgumentException when the ids do not fill {@code [B, steps]}, an id is outside
-     *     the vocabulary or the batch differs from the cache's
+     *     the vocabulary, the batch differs from the cache's or the cache was made for other layer,
+     *     head or head_dim counts
      * @throws IllegalStateException when the tokens do not fit in the cache
      */
     public Tensor forward(int[] inputIds, int batch, int steps, AttentionCache cache, boolean allPositions) {
@@ -210,14 +211,33 @@ public final class LlamaForCausalLM extends Module {
             throw new IllegalArgumentException("LlamaForCausalLM: the input has " + batch
                     + " sequences but the cache was created for " + cache.batch());
         }
+        checkCacheGeometry(cache);
         if (steps > cache.capacity() - cache.length()) {
             String tokens = steps == 1 ? "1 more token does not fit" : steps + " more tokens do not fit";
-            throw new IllegalStateException("LlamaForCausalLM: " + tokens + " in the KV cache, which holds "
+            throw new IllegalStateException("LlamaForCausalLM: " + tokens + " in the KV cache, which stores "
                     + cache.length() + " of " + cache.capacity() + " positions. Start a new sequence or create a cache"
                     + " with a larger capacity.");
         }
         try (GradMode.Scope scope = GradMode.noGrad()) {
             return run(inputIds, batch, steps, cache.length(), cache, allPositions);
+        }
+    }
+
+    /**
+     * Checks that {@code cache} has this model's layers and, per layer, room for
+     * {@code B x num_key_value_heads x head_dim x capacity} keys and values, so a cache made for
+     * another config fails here by name instead of inside attention.
+     */
+    private void checkCacheGeometry(AttentionCache cache) {
+        long perLayer = (long) cache.batch() * config.numKeyValueHeads() * config.headDim() * cache.capacity();
+        if (cache.layers() != config.numHiddenLayers() || cache.keys(0).length != perLayer
+                || cache.values(0).length != perLayer) {
+            throw new IllegalArgumentException("LlamaForCausalLM: the KV cache does not fit this model. It has "
+                    + cache.layers() + " layers of " + cache.keys(0).length + " key floats, and the model needs "
+                    + config.numHiddenLayers() + " layers of batch " + cache.batch() + " x num_key_value_heads "
+                    + config.numKeyValueHeads() + " x head_dim " + config.headDim() + " x capacity "
+                    + cache.capacity() + " = " + perLayer + ". Create the cache from this model's config, with"
+                    + " model.newCache or KvCache.forConfig.");
         }
     }
 

@@ -55,6 +55,11 @@ public final class LlamaKvCache implements AttentionCache {
     }
 
     @Override
+    public int layers() {
+        return keys.length;
+    }
+
+    @Override
     public int length() {
         int min = capacity;
         for (int length : layerLength) {

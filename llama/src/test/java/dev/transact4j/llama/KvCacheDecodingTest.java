@@ -90,7 +90,7 @@ class KvCacheDecodingTest {
         LlamaKvCache cache = model.newCache(1, 4);
         IllegalStateException overflow = assertThrows(IllegalStateException.class,
                 () -> model.forward(new int[] {1, 2, 3, 4, 5}, 1, 5, cache, false));
-        assertTrue(overflow.getMessage().contains("5 more tokens do not fit in the KV cache, which holds 0 of 4 positions"),
+        assertTrue(overflow.getMessage().contains("5 more tokens do not fit in the KV cache, which stores 0 of 4 positions"),
                 overflow.getMessage());
         IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
                 () -> model.decode(new int[] {1, 2}, cache));

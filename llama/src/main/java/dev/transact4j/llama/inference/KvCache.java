@@ -171,6 +171,7 @@ public final class KvCache implements AttentionCache {
         return head * maxSeq * headDim;
     }
 
+    @Override
     public int layers() {
         return layers;
     }

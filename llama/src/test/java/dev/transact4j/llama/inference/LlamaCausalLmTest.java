@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.transact4j.llama.checkpoint.LlamaCheckpoint;
+import dev.transact4j.llama.LlamaConfig;
 import dev.transact4j.llama.LlamaForCausalLM;
 import dev.transact4j.llama.LlamaKvCache;
 import dev.transact4j.tensor.GradMode;
@@ -75,6 +76,23 @@ class LlamaCausalLmTest {
     }
 
     @Test
+    void cacheOfAnotherGeometryRejected() {
+        LlamaConfig config = model.config();
+        int[] prompt = Arrays.copyOf(ids, 3);
+        KvCache wrongHeadDim = new KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), 16,
+                config.headDim() * 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> model.forward(prompt, 1, prompt.length, wrongHeadDim, false));
+        assertTrue(e.getMessage().contains("the KV cache does not fit this model"), e.getMessage());
+        assertTrue(e.getMessage().contains("head_dim " + config.headDim()), e.getMessage());
+        KvCache fewerLayers = new KvCache(config.numHiddenLayers() - 1, config.numKeyValueHeads(), 16,
+                config.headDim());
+        e = assertThrows(IllegalArgumentException.class, () -> model.decode(new int[] {ids[0]}, fewerLayers));
+        assertTrue(e.getMessage().contains("It has " + (config.numHiddenLayers() - 1) + " layers"), e.getMessage());
+        assertEquals(0, fewerLayers.length(), "nothing appended");
+    }
+
+    @Test
     void decodeStepMatchesPrefillOfWholePrefix() {
         LlamaCausalLm lm = new LlamaCausalLm(model);
         KvCache stepwise = KvCache.forConfig(model.config(), 40);
@@ -101,7 +119,7 @@ class LlamaCausalLmTest {
         KvCache cache = KvCache.forConfig(model.config(), 4);
         lm.prefill(Arrays.copyOf(ids, 4), cache);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> lm.decodeStep(ids[4], cache));
-        assertTrue(e.getMessage().contains("1 more token does not fit in the KV cache, which holds 4 of 4 positions"),
+        assertTrue(e.getMessage().contains("1 more token does not fit in the KV cache, which stores 4 of 4 positions"),
                 e.getMessage());
     }
 
