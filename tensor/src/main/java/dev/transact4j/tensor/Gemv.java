@@ -54,9 +54,12 @@ final class Gemv {
      * to 181-204 with four quarters, and the tiny one from 1076-1212 to 1332-1491. Rows one at a
      * time decoded the small one at 154-192 tokens/s, against 180-195 with four quarters. With
      * 2 MiB pages, alternating the two kernels in one JVM (median of 30 rounds), four quarters read
-     * 34 GB/s and eight runs 25 at one thread (K = 512, 128 MiB), and both 33-37 GB/s at two. On an
-     * Intel Xeon host, eight runs read 21-24 GB/s and four adjacent rows 10-11. Four quarters
-     * were not measured there.
+     * 34 GB/s and eight runs 25 at one thread (K = 512, 128 MiB), and both 33-37 GB/s at two.
+     *
+     * <p>NOTE: on an earlier Intel Xeon host, streams across whole matrices read the small Llama's
+     * decode weights at 21-24 GB/s with eight streams, 18-20 with four and 10-11 with four
+     * adjacent rows (one thread, thread CPU time). So four quarters may be the slower choice
+     * there; this layout was chosen on the AMD host only.
      */
     static void rows(int rows, int k, float alpha, float[] w, int wOffset, int ldw,
                      float[] x, int xOffset, float beta, float[] y, int yOffset, int incY) {
