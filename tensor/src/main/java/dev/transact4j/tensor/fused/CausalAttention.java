@@ -241,8 +241,8 @@ public final class CausalAttention {
      * {@link #BLOCKED_ROWS} rows, the scores are one matrix product {@code S = scale * Q K^T} and
      * the output another, {@code O = P V}, instead of a matrix-vector product per row. Keys stored
      * {@code [B, NKV, capacity, HS]} enter the first product as a transposed operand. Keys stored
-     * transposed in tiles are first copied out of their tiles as {@code [HS, Tk]}, once per query
-     * head. The scores have the bits of {@link KeyTiles#scores} (the product sums d = 0 .. HS-1
+     * transposed in tiles are first copied out of their tiles as {@code [HS, Tk]}, once per
+     * key/value head that a thread's run of query heads reads. The scores have the bits of {@link KeyTiles#scores} (the product sums d = 0 .. HS-1
      * with one fused multiply-add each and then scales). The weighted sum adds the keys in K blocks of the matrix product, so its
      * last bits can differ from the row-by-row path.
      */
@@ -254,6 +254,7 @@ public final class CausalAttention {
         int group = nh / nkv;
         Parallel.forRange(0, b * nh, 1, (lo, hi) -> {
             float[] kt = keysTransposed ? new float[hs * tk] : null;
+            int untiledBase = -1;
             float[] scores = new float[Math.min(tq, BLOCKED_ROWS) * tk];
             float[] row = new float[tk];
             float[] rowScale = new float[BLOCKED_ROWS];
@@ -265,7 +266,11 @@ public final class CausalAttention {
                 int keyBase = kOffset + kvBase;
                 int keyLd = hs;
                 if (keysTransposed) {
-                    KeyTiles.untile(k, kOffset + kvBase, capacity, tk, hs, kt);
+                    // consecutive query heads of a group read the same key/value head, untiled once
+                    if (untiledBase != kvBase) {
+                        KeyTiles.untile(k, kOffset + kvBase, capacity, tk, hs, kt);
+                        untiledBase = kvBase;
+                    }
                     keyArray = kt;
                     keyBase = 0;
                     keyLd = tk;
